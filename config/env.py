@@ -1,0 +1,78 @@
+"""Twelve-factor configuration: every setting that differs between
+deployments is read from the environment here, and nowhere else."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("BATON_VAR_DIR", BASE_DIR / "var"))
+
+_TRUE = {"1", "true", "yes", "on", "y", "t"}
+_FALSE = {"0", "false", "no", "off", "n", "f", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ValueError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def database_config() -> dict[str, Any]:
+    """The default database from ``DATABASE_URL``; SQLite under ``var/``
+    when unset.
+
+    SQLite is tuned so that web, projector and worker processes can share
+    the file: WAL journal, a busy timeout, and IMMEDIATE transactions so
+    concurrent writers queue instead of failing with "database is locked".
+    """
+    default_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
+    config = dj_database_url.parse(
+        env_str("DATABASE_URL", default_url) or default_url,
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        config["OPTIONS"] = {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                "PRAGMA foreign_keys=ON;"
+            ),
+        }
+        # SQLite connections are cheap, and a persistent connection kept by
+        # a long-lived thread would pin an old WAL snapshot.
+        config["CONN_MAX_AGE"] = 0
+    return config

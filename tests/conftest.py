@@ -1,0 +1,93 @@
+"""Test fixtures shared by the whole suite.
+
+Events live outside Django's test transaction, so every test that touches
+the database gets a fresh event store: a new SQLite file when the suite
+runs on SQLite, or the PostgreSQL event table truncated (identity reset)
+when ``DATABASE_URL`` points at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from tests import helpers
+from tickets.application import (
+    TicketsApplication,
+    event_store_env,
+    set_tickets_application,
+)
+
+_postgres_app: TicketsApplication | None = None
+
+
+def on_postgres() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
+def fresh_event_store(tmp_path: Path) -> TicketsApplication:
+    global _postgres_app
+    settings_dict = connections["default"].settings_dict
+    if on_postgres():
+        if _postgres_app is None:
+            _postgres_app = TicketsApplication(
+                env=event_store_env(settings_dict, "", create_table=True)
+            )
+        truncate_postgres_events(_postgres_app)
+        return _postgres_app
+    return TicketsApplication(
+        env=event_store_env(
+            settings_dict, str(tmp_path / "events.sqlite3"), create_table=True
+        )
+    )
+
+
+def truncate_postgres_events(app: TicketsApplication) -> None:
+    table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    with app.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+        curs.execute(f"TRUNCATE TABLE {table} RESTART IDENTITY")
+
+
+def _uses_database(request: pytest.FixtureRequest) -> bool:
+    names = set(request.fixturenames)
+    return bool(
+        names & {"db", "transactional_db", "django_db_reset_sequences"}
+        or request.node.get_closest_marker("django_db")
+    )
+
+
+@pytest.fixture(autouse=True)
+def tickets_app(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[TicketsApplication | None]:
+    """The process-wide TicketsApplication, on a fresh event store."""
+    if not _uses_database(request):
+        yield None
+        return
+    request.getfixturevalue("django_db_setup")
+    app = fresh_event_store(tmp_path)
+    set_tickets_application(app)
+    try:
+        yield app
+    finally:
+        if on_postgres():
+            _detach()
+        else:
+            set_tickets_application(None)
+
+
+def _detach() -> None:
+    # Keep the shared PostgreSQL application (and its pool) open.
+    from tickets import application
+
+    application._instance = None
+
+
+@pytest.fixture
+def org(db: None) -> helpers.Org:
+    """The demo organisation: front line and four back-office departments,
+    each with an agent and a lead."""
+    return helpers.make_org()

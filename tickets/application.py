@@ -1,0 +1,423 @@
+"""TicketsApplication: load the aggregate, call one command, save.
+
+Only this module writes ticket events. Every command method:
+
+* loads the ticket (``TicketNotFound`` if there is none),
+* optionally checks the caller's ``expected_version`` (``VersionMismatch``),
+* calls one aggregate command (which raises a ``TicketError`` on any rule),
+* saves the new events atomically. If another command saved in between,
+  the event store's unique (originator_id, version) key rejects the write
+  and ``ConcurrencyConflict`` is raised: nothing of the losing command is
+  stored.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import RecordConflictError, Transcoder
+
+from tickets import domain
+from tickets.domain import (
+    AgentRef,
+    ConcurrencyConflict,
+    DepartmentRef,
+    Principal,
+    Ticket,
+    TicketError,
+    TicketNotFound,
+)
+
+APPLICATION_NAME = "tickets"
+
+
+class VersionMismatch(TicketError):
+    """Raised when the caller's expected version (e.g. an HTTP If-Match)
+    is not the ticket's current version."""
+
+    code = "version_mismatch"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command stored: the ticket's new version and the log position
+    of its last event (used to catch projections up to the write)."""
+
+    ticket_id: UUID
+    version: int
+    position: int
+    event_types: tuple[str, ...]
+    detail: Any = None
+
+
+class TicketsApplication(Application[UUID]):
+    """The tickets event store and its commands."""
+
+    name = APPLICATION_NAME
+    env = {"IS_SNAPSHOTTING_ENABLED": "n"}
+
+    def register_transcodings(self, transcoder: Transcoder) -> None:
+        super().register_transcodings(transcoder)
+        domain.register_transcodings(transcoder)
+
+    # -- plumbing -----------------------------------------------------------
+
+    def get_ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
+        """The ticket's current state, or at ``version``; raises
+        ``TicketNotFound``."""
+        try:
+            ticket = self.repository.get(ticket_id, version=version)
+        except AggregateNotFoundError:
+            raise TicketNotFound(f"No ticket {ticket_id}.") from None
+        if not isinstance(ticket, Ticket):
+            raise TicketNotFound(f"No ticket {ticket_id}.")
+        return ticket
+
+    def _load(self, ticket_id: UUID) -> Ticket:
+        # Separate from get_ticket so that tests can widen the race window
+        # between loading and saving.
+        return self.get_ticket(ticket_id)
+
+    def _save(self, ticket: Ticket, detail: Any = None) -> CommandResult:
+        pending = list(ticket.pending_events)
+        try:
+            recordings = self.save(ticket)
+        except RecordConflictError:
+            raise ConcurrencyConflict(
+                "Someone else changed this ticket at the same time; "
+                "reload it and try again."
+            ) from None
+        return CommandResult(
+            ticket_id=ticket.id,
+            version=ticket.version,
+            position=max(r.notification.id for r in recordings),
+            event_types=tuple(type(e).__name__ for e in pending),
+            detail=detail,
+        )
+
+    def _update(
+        self,
+        ticket_id: UUID,
+        expected_version: int | None,
+        command: Callable[[Ticket], Any],
+    ) -> CommandResult:
+        ticket = self._load(ticket_id)
+        if expected_version is not None and ticket.version != expected_version:
+            raise VersionMismatch(
+                f"The ticket is at version {ticket.version}, not "
+                f"{expected_version}; reload it and try again."
+            )
+        detail = command(ticket)
+        return self._save(ticket, detail)
+
+    # -- commands -----------------------------------------------------------
+
+    def open_ticket(
+        self,
+        *,
+        principal: Principal,
+        front_line: DepartmentRef,
+        at: datetime,
+        **fields: Any,
+    ) -> CommandResult:
+        ticket = Ticket.open(
+            front_line=front_line,
+            actor=principal.actor_for(front_line.code),
+            at=at,
+            **fields,
+        )
+        return self._save(ticket)
+
+    def hand_off_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        to: DepartmentRef,
+        reason: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.hand_off(
+                to=to, reason=reason, actor=_actor(principal, t), at=at
+            ),
+        )
+
+    def respond_to_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        body: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.respond(body=body, actor=_actor(principal, t), at=at),
+        )
+
+    def add_note_to_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        body: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.add_note(body=body, actor=_actor(principal, t), at=at),
+        )
+
+    def record_customer_reply(
+        self,
+        ticket_id: UUID,
+        *,
+        body: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.record_customer_reply(
+                body=body, actor=_actor(principal, t), at=at
+            ),
+        )
+
+    def wait_on_customer(
+        self,
+        ticket_id: UUID,
+        *,
+        reason: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.wait_on_customer(
+                reason=reason, actor=_actor(principal, t), at=at
+            ),
+        )
+
+    def end_waiting(
+        self,
+        ticket_id: UUID,
+        *,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.end_waiting(actor=_actor(principal, t), at=at),
+        )
+
+    def resolve_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        resolution: str,
+        root_cause: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.resolve(
+                resolution=resolution,
+                root_cause=root_cause,
+                actor=_actor(principal, t),
+                at=at,
+            ),
+        )
+
+    def reopen_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        reason: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.reopen(reason=reason, actor=_actor(principal, t), at=at),
+        )
+
+    def close_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.close(actor=_actor(principal, t), at=at),
+        )
+
+    def change_ticket_priority(
+        self,
+        ticket_id: UUID,
+        *,
+        priority: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.change_priority(
+                priority=priority, actor=_actor(principal, t), at=at
+            ),
+        )
+
+    def change_ticket_scenario(
+        self,
+        ticket_id: UUID,
+        *,
+        scenario: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.change_scenario(
+                scenario=scenario, actor=_actor(principal, t), at=at
+            ),
+        )
+
+    def assign_ticket(
+        self,
+        ticket_id: UUID,
+        *,
+        agent: AgentRef,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.assign(agent=agent, actor=_actor(principal, t), at=at),
+        )
+
+
+def _actor(principal: Principal, ticket: Ticket) -> domain.Actor:
+    return principal.actor_for(ticket.owner, ticket.front_line)
+
+
+# ---------------------------------------------------------------------------
+# Which event store, and the process-wide instance
+# ---------------------------------------------------------------------------
+
+
+def event_store_env(
+    database: Mapping[str, Any], sqlite_path: str, *, create_table: bool = False
+) -> dict[str, str]:
+    """eventsourcing settings for the event store beside ``database`` (a
+    Django ``DATABASES`` entry): the same PostgreSQL database, or the SQLite
+    file at ``sqlite_path``."""
+    engine = database.get("ENGINE", "")
+    create = "y" if create_table else "n"
+    if "postgresql" in engine:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": str(database["NAME"]),
+            "POSTGRES_HOST": str(database.get("HOST") or "127.0.0.1"),
+            "POSTGRES_PORT": str(database.get("PORT") or 5432),
+            "POSTGRES_USER": str(database.get("USER") or "postgres"),
+            "POSTGRES_PASSWORD": str(database.get("PASSWORD") or ""),
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_LOCK_TIMEOUT": "10",
+            "CREATE_TABLE": create,
+        }
+    if "sqlite" in engine:
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": sqlite_path,
+            "SQLITE_LOCK_TIMEOUT": "20",
+            "CREATE_TABLE": create,
+        }
+    raise ValueError(f"No event store for database engine {engine!r}.")
+
+
+def default_env(
+    *, create_table: bool = False, alias: str = "default"
+) -> dict[str, str]:
+    from django.conf import settings
+    from django.db import connections
+
+    return event_store_env(
+        connections[alias].settings_dict,
+        settings.EVENTS_SQLITE_PATH,
+        create_table=create_table,
+    )
+
+
+def create_event_store(alias: str = "default") -> None:
+    """Create the event-store tables (idempotent). Called by ``migrate``, so
+    web and worker processes never race on DDL at start-up."""
+    from pathlib import Path
+
+    env = default_env(create_table=True, alias=alias)
+    if "SQLITE_DBNAME" in env:
+        Path(env["SQLITE_DBNAME"]).parent.mkdir(parents=True, exist_ok=True)
+    TicketsApplication(env=env).close()
+
+
+_instance: TicketsApplication | None = None
+_instance_lock = threading.Lock()
+
+
+def get_tickets_application() -> TicketsApplication:
+    """The process-wide application, built on first use."""
+    global _instance
+    if _instance is None:
+        with _instance_lock:
+            if _instance is None:
+                _instance = TicketsApplication(env=default_env())
+    return _instance
+
+
+def set_tickets_application(app: TicketsApplication | None) -> None:
+    """Replace the process-wide application (tests give each test a fresh
+    event store). Closes the previous one."""
+    global _instance
+    with _instance_lock:
+        previous, _instance = _instance, app
+    if previous is not None and previous is not app:
+        previous.close()
+
+
+def temporary_sqlite_path() -> str:
+    return str(tempfile.mkdtemp(prefix="baton-events-")) + "/events.sqlite3"

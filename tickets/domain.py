@@ -1,0 +1,937 @@
+"""The Ticket aggregate: every action on a ticket is an event.
+
+This module imports only the standard library and ``eventsourcing`` (an
+import-linter contract enforces it), so the rules here can be tested with no
+database and reused by any interface.
+
+Rules (each violation raises a :class:`TicketError` subclass with a stable
+``code``):
+
+* only the owning department may respond, hand off, resolve, wait on the
+  customer, end waiting or assign an agent;
+* a handoff must name an active department other than the current owner,
+  and give a reason;
+* a resolved ticket accepts nothing but a reopen; a closed ticket accepts
+  nothing at all;
+* reopening needs a reason; text fields have maximum lengths.
+
+Every event carries the acting principal (:class:`Actor`) and a timezone-
+aware UTC ``timestamp`` supplied by the caller's clock, never read here.
+
+Events carry explicit, stable topics (``baton.tickets:Ticket.<Name>``) so
+that moving or renaming classes never orphans stored events.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import Transcoder, Transcoding
+
+TOPIC_PREFIX = "baton.tickets:"
+
+
+# ---------------------------------------------------------------------------
+# Vocabulary
+# ---------------------------------------------------------------------------
+
+
+class Status(StrEnum):
+    OPEN = "open"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    APP = "app"
+    CHAT = "chat"
+    EMAIL = "email"
+    SOCIAL = "social"
+    OTHER = "other"
+
+
+class RootCause(StrEnum):
+    PRODUCT_DEFECT = "product_defect"
+    PROCESS = "process"
+    POLICY = "policy"
+    CUSTOMER_ERROR = "customer_error"
+    OTHER = "other"
+
+
+class ActorKind(StrEnum):
+    USER = "user"
+    INTEGRATION = "integration"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+
+
+class StintOutcome(StrEnum):
+    """How a department's response obligation for one stint ended."""
+
+    RESPONDED = "responded"
+    HANDED_ON = "handed_on"
+    RESOLVED = "resolved"
+
+
+MAX_SUBJECT = 200
+MAX_TEXT = 10_000
+MAX_REASON = 1_000
+MAX_SHORT = 200
+MAX_EXTERNAL_REF = 128
+SCENARIO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something, and for which department.
+
+    ``name`` is the full display name (internal views); ``short_name`` is
+    what customers may see (a first name or a role), never a surname.
+    """
+
+    kind: str
+    id: str
+    name: str = ""
+    short_name: str = ""
+    department: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ActorKind.__members__.values():
+            raise ValueError(f"unknown actor kind {self.kind!r}")
+        if not self.id:
+            raise ValueError("an actor needs an id")
+
+    @classmethod
+    def system(cls, name: str = "Baton") -> Actor:
+        return cls(kind=ActorKind.SYSTEM, id="system", name=name, short_name=name)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Someone who issues commands, with every department they belong to.
+
+    The application turns a principal into the :class:`Actor` stored in an
+    event once it knows the ticket: staff act for the owning department when
+    they belong to it, else for the front line, else for their first one.
+    """
+
+    kind: str
+    id: str
+    name: str = ""
+    short_name: str = ""
+    departments: tuple[str, ...] = ()
+
+    def actor_for(self, owner: str | None, front_line: str | None = None) -> Actor:
+        department: str | None = None
+        for preferred in (owner, front_line):
+            if preferred is not None and preferred in self.departments:
+                department = preferred
+                break
+        else:
+            department = self.departments[0] if self.departments else None
+        return Actor(
+            kind=self.kind,
+            id=self.id,
+            name=self.name,
+            short_name=self.short_name,
+            department=department,
+        )
+
+
+@dataclass(frozen=True)
+class DepartmentRef:
+    """What the aggregate needs to know about a department it is handed."""
+
+    code: str
+    name: str
+    active: bool = True
+    front_line: bool = False
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    """A user who may be assigned, with the departments they belong to."""
+
+    id: str
+    name: str
+    departments: frozenset[str] = frozenset()
+
+
+class ActorAsDict(Transcoding):
+    """Stores :class:`Actor` values as plain JSON objects."""
+
+    type = Actor
+    name = "actor"
+
+    def encode(self, obj: Actor) -> dict[str, Any]:
+        return {
+            "kind": obj.kind,
+            "id": obj.id,
+            "name": obj.name,
+            "short_name": obj.short_name,
+            "department": obj.department,
+        }
+
+    def decode(self, data: dict[str, Any]) -> Actor:
+        return Actor(**data)
+
+
+def register_transcodings(transcoder: Transcoder) -> None:
+    transcoder.register(ActorAsDict())
+
+
+# ---------------------------------------------------------------------------
+# Errors
+# ---------------------------------------------------------------------------
+
+
+class TicketError(Exception):
+    """Base class of every rejected ticket command; ``code`` is stable."""
+
+    code: ClassVar[str] = "ticket_error"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class InvalidInput(TicketError):
+    """Raised when a command argument is missing, too long or malformed."""
+
+    code = "invalid_input"
+
+    def __init__(self, message: str, *, field: str, code: str) -> None:
+        super().__init__(message, field=field)
+        self.code = code  # type: ignore[misc]
+
+
+class NotOwner(TicketError):
+    """Raised when a department that does not own the ticket acts on it."""
+
+    code = "not_owner"
+
+
+class NotPermitted(TicketError):
+    """Raised when the actor's kind or department may not issue a command."""
+
+    code = "not_permitted"
+
+
+class HandoffToCurrentOwner(TicketError):
+    """Raised when a ticket is handed to the department that owns it."""
+
+    code = "handoff_to_current_owner"
+
+
+class DepartmentInactive(TicketError):
+    """Raised when a ticket is handed to an inactive department."""
+
+    code = "department_inactive"
+
+
+class ReasonRequired(TicketError):
+    """Raised when a handoff or reopen gives no reason."""
+
+    code = "reason_required"
+
+
+class TicketResolved(TicketError):
+    """Raised when anything but a reopen is tried on a resolved ticket."""
+
+    code = "ticket_resolved"
+
+
+class TicketClosed(TicketError):
+    """Raised when anything at all is tried on a closed ticket."""
+
+    code = "ticket_closed"
+
+
+class TicketNotResolved(TicketError):
+    """Raised when a ticket that is not resolved is reopened or closed."""
+
+    code = "ticket_not_resolved"
+
+
+class AlreadyWaiting(TicketError):
+    """Raised when waiting starts on a ticket already waiting."""
+
+    code = "already_waiting"
+
+
+class NotWaiting(TicketError):
+    """Raised when waiting ends on a ticket that is not waiting."""
+
+    code = "not_waiting"
+
+
+class AssigneeNotMember(TicketError):
+    """Raised when the assignee is not a member of the owning department."""
+
+    code = "assignee_not_member"
+
+
+class NoChange(TicketError):
+    """Raised when a change command would leave the ticket as it is."""
+
+    code = "no_change"
+
+
+class TicketNotFound(TicketError):
+    """Raised when no ticket has the given id."""
+
+    code = "ticket_not_found"
+
+
+class ConcurrencyConflict(TicketError):
+    """Raised when another command changed the ticket after it was loaded;
+    nothing from the losing command was stored."""
+
+    code = "version_conflict"
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers (pure)
+# ---------------------------------------------------------------------------
+
+
+def _text(
+    value: Any, field_name: str, max_length: int, *, required: bool = True
+) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"{field_name} must be text.", field=field_name, code="invalid_type"
+        )
+    value = value.strip()
+    if required and not value:
+        raise InvalidInput(
+            f"{field_name} is required.", field=field_name, code="field_required"
+        )
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{field_name} must be at most {max_length} characters (got {len(value)}).",
+            field=field_name,
+            code="field_too_long",
+        )
+    return value
+
+
+def _reason(value: Any, field_name: str = "reason") -> str:
+    text = _text(value, field_name, MAX_REASON, required=False)
+    if not text:
+        raise ReasonRequired(f"A {field_name} is required.", field=field_name)
+    return text
+
+
+def _choice(value: Any, enum: type[StrEnum], field_name: str) -> str:
+    allowed = [m.value for m in enum]
+    if value not in allowed:
+        raise InvalidInput(
+            f"{field_name} must be one of {', '.join(allowed)}.",
+            field=field_name,
+            code="invalid_choice",
+        )
+    return str(value)
+
+
+def _scenario(value: Any) -> str:
+    text = _text(value, "scenario", 64, required=False)
+    if text and not SCENARIO_RE.match(text):
+        raise InvalidInput(
+            "scenario must be a code of letters, digits, '.', '_' or '-'.",
+            field="scenario",
+            code="invalid_scenario",
+        )
+    return text.upper()
+
+
+def _timezone(value: Any) -> str:
+    text = _text(value, "customer_timezone", 64, required=False) or "UTC"
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"customer_timezone {text!r} is not an IANA timezone name.",
+            field="customer_timezone",
+            code="invalid_timezone",
+        ) from None
+    return text
+
+
+def _instant(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() != timedelta(0):
+        raise ValueError("event times must be timezone-aware UTC datetimes")
+    return at
+
+
+# ---------------------------------------------------------------------------
+# Aggregate
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Stint:
+    """One department's period of ownership (state rebuilt from events)."""
+
+    id: UUID
+    department: str
+    department_name: str
+    started_at: datetime
+    from_department: str | None = None
+    first_response_at: datetime | None = None
+    outcome: str | None = None
+    ended_at: datetime | None = None
+    agent_id: str | None = None
+    rated: bool = False
+
+    @property
+    def is_finished(self) -> bool:
+        return self.ended_at is not None
+
+
+def _topic(name: str) -> str:
+    return f"{TOPIC_PREFIX}Ticket.{name}"
+
+
+class Ticket(Aggregate):
+    """A customer's problem and its journey across departments."""
+
+    TOPIC = f"{TOPIC_PREFIX}Ticket"
+
+    # -- events -------------------------------------------------------------
+
+    class Event(Aggregate.Event):
+        actor: Actor
+
+    class Created(Aggregate.Created):
+        """Library base "created" event; Baton creates tickets with Opened."""
+
+        TOPIC = _topic("Created")
+
+    class Opened(Aggregate.Created):
+        """A customer's problem was recorded; the front line owns it."""
+
+        TOPIC = _topic("Opened")
+        actor: Actor
+        stint_id: UUID
+        subject: str
+        description: str
+        customer_ref: str
+        customer_name: str
+        customer_contact: str
+        customer_timezone: str
+        channel: str
+        external_ref: str
+        scenario: str
+        priority: str
+        department: str
+        department_name: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.subject = self.subject
+            ticket.description = self.description
+            ticket.customer_ref = self.customer_ref
+            ticket.customer_name = self.customer_name
+            ticket.customer_contact = self.customer_contact
+            ticket.customer_timezone = self.customer_timezone
+            ticket.channel = self.channel
+            ticket.external_ref = self.external_ref
+            ticket.scenario = self.scenario
+            ticket.priority = self.priority
+            ticket.front_line = self.department
+            ticket.owner = self.department
+            ticket.owner_name = self.department_name
+            ticket.status = Status.OPEN
+            ticket.assignee_id = None
+            ticket.stints = {}
+            ticket.current_stint_id = None
+            ticket.resolved_at = None
+            ticket._start_stint(
+                self.stint_id, self.department, self.department_name, self.timestamp
+            )
+
+    class HandedOff(Event):
+        """The receiving department now owns the ticket (and its clock)."""
+
+        TOPIC = _topic("HandedOff")
+        handoff_id: UUID
+        from_stint_id: UUID
+        from_department: str
+        to_department: str
+        to_department_name: str
+        reason: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket._end_stint(self.timestamp, StintOutcome.HANDED_ON)
+            ticket.owner = self.to_department
+            ticket.owner_name = self.to_department_name
+            ticket.assignee_id = None
+            ticket._start_stint(
+                self.handoff_id,
+                self.to_department,
+                self.to_department_name,
+                self.timestamp,
+                from_department=self.from_department,
+            )
+
+    class Responded(Event):
+        """The owning department replied publicly to the customer."""
+
+        TOPIC = _topic("Responded")
+        stint_id: UUID
+        body: str
+
+        def apply(self, ticket: Ticket) -> None:
+            stint = ticket.stints[self.stint_id]
+            if stint.first_response_at is None:
+                stint.first_response_at = self.timestamp
+                stint.outcome = stint.outcome or StintOutcome.RESPONDED
+
+    class NoteAdded(Event):
+        """An internal note; never shown to customers."""
+
+        TOPIC = _topic("NoteAdded")
+        body: str
+
+    class CustomerReplied(Event):
+        """The customer wrote to the ticket."""
+
+        TOPIC = _topic("CustomerReplied")
+        body: str
+
+    class WaitingOnCustomer(Event):
+        """The owning department needs the customer before it can go on."""
+
+        TOPIC = _topic("WaitingOnCustomer")
+        reason: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.status = Status.WAITING
+
+    class WaitingEnded(Event):
+        """Waiting on the customer is over (reply, handoff or by hand)."""
+
+        TOPIC = _topic("WaitingEnded")
+        cause: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.status = Status.OPEN
+
+    class Resolved(Event):
+        """The owning department solved the customer's problem."""
+
+        TOPIC = _topic("Resolved")
+        stint_id: UUID
+        resolution: str
+        root_cause: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket._end_stint(self.timestamp, StintOutcome.RESOLVED)
+            ticket.status = Status.RESOLVED
+            ticket.resolved_at = self.timestamp
+            ticket.resolved_by = self.actor.department
+
+    class Reopened(Event):
+        """The problem came back; the last owner gets a fresh stint."""
+
+        TOPIC = _topic("Reopened")
+        reason: str
+        stint_id: UUID
+        department: str
+        department_name: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.status = Status.OPEN
+            ticket.resolved_at = None
+            ticket._start_stint(
+                self.stint_id, self.department, self.department_name, self.timestamp
+            )
+
+    class Closed(Event):
+        """The ticket is final; nothing more can happen to it."""
+
+        TOPIC = _topic("Closed")
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.status = Status.CLOSED
+
+    class PriorityChanged(Event):
+        TOPIC = _topic("PriorityChanged")
+        priority: str
+        previous: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.priority = self.priority
+
+    class ScenarioChanged(Event):
+        TOPIC = _topic("ScenarioChanged")
+        scenario: str
+        previous: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.scenario = self.scenario
+
+    class AgentAssigned(Event):
+        """A member of the owning department now works the ticket."""
+
+        TOPIC = _topic("AgentAssigned")
+        stint_id: UUID
+        agent_id: str
+        agent_name: str
+        department: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.assignee_id = self.agent_id
+            ticket.stints[self.stint_id].agent_id = self.agent_id
+
+    # -- state --------------------------------------------------------------
+
+    subject: str
+    description: str
+    customer_ref: str
+    customer_name: str
+    customer_contact: str
+    customer_timezone: str
+    channel: str
+    external_ref: str
+    scenario: str
+    priority: str
+    front_line: str
+    owner: str
+    owner_name: str
+    status: Status
+    assignee_id: str | None
+    stints: dict[UUID, Stint]
+    current_stint_id: UUID | None
+    resolved_at: datetime | None
+    resolved_by: str | None
+
+    def __init__(self) -> None:
+        """State is set by :class:`Ticket.Opened`; see :meth:`open`."""
+
+    def _start_stint(
+        self,
+        stint_id: UUID,
+        department: str,
+        department_name: str,
+        at: datetime,
+        *,
+        from_department: str | None = None,
+    ) -> None:
+        self.stints[stint_id] = Stint(
+            id=stint_id,
+            department=department,
+            department_name=department_name,
+            started_at=at,
+            from_department=from_department,
+        )
+        self.current_stint_id = stint_id
+
+    def _end_stint(self, at: datetime, outcome: StintOutcome) -> None:
+        stint = self.current_stint
+        if stint is None:
+            return
+        stint.ended_at = at
+        stint.outcome = stint.outcome or outcome
+        self.current_stint_id = None
+
+    @property
+    def current_stint(self) -> Stint | None:
+        if self.current_stint_id is None:
+            return None
+        return self.stints[self.current_stint_id]
+
+    # -- commands -----------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        *,
+        subject: str,
+        description: str,
+        customer_ref: str,
+        customer_name: str = "",
+        customer_contact: str = "",
+        customer_timezone: str = "UTC",
+        channel: str,
+        external_ref: str = "",
+        scenario: str = "",
+        priority: str = Priority.NORMAL,
+        front_line: DepartmentRef,
+        actor: Actor,
+        at: datetime,
+        ticket_id: UUID | None = None,
+    ) -> Ticket:
+        """Open a ticket owned by ``front_line``, which must be an active
+        front-line department. Raises :class:`InvalidInput`,
+        :class:`DepartmentInactive` or :class:`NotPermitted`."""
+        if not front_line.front_line:
+            raise NotPermitted(
+                f"{front_line.name} is not a front-line department; tickets "
+                "open with the front line.",
+                field="department",
+            )
+        if not front_line.active:
+            raise DepartmentInactive(
+                f"{front_line.name} is not active.", field="department"
+            )
+        return cls._create(
+            cls.Opened,
+            id=ticket_id or uuid4(),
+            timestamp=_instant(at),
+            actor=actor,
+            stint_id=uuid4(),
+            subject=_text(subject, "subject", MAX_SUBJECT),
+            description=_text(description, "description", MAX_TEXT, required=False),
+            customer_ref=_text(customer_ref, "customer_ref", MAX_SHORT),
+            customer_name=_text(
+                customer_name, "customer_name", MAX_SHORT, required=False
+            ),
+            customer_contact=_text(
+                customer_contact, "customer_contact", MAX_SHORT, required=False
+            ),
+            customer_timezone=_timezone(customer_timezone),
+            channel=_choice(channel, Channel, "channel"),
+            external_ref=_text(
+                external_ref, "external_ref", MAX_EXTERNAL_REF, required=False
+            ),
+            scenario=_scenario(scenario),
+            priority=_choice(priority, Priority, "priority"),
+            department=front_line.code,
+            department_name=front_line.name,
+        )
+
+    def hand_off(
+        self, *, to: DepartmentRef, reason: str, actor: Actor, at: datetime
+    ) -> UUID:
+        """Hand the ticket to another department, which now owns it.
+
+        Only the owner may hand off; the target must be active and not the
+        owner; a reason is required. Ends any waiting on the customer.
+        Returns the new handoff (stint) id."""
+        self._require_open_for_work()
+        self._require_owner(actor, "hand off")
+        if to.code == self.owner:
+            raise HandoffToCurrentOwner(
+                f"{to.name} already owns this ticket.", field="to_department"
+            )
+        if not to.active:
+            raise DepartmentInactive(
+                f"{to.name} is not active and cannot receive tickets.",
+                field="to_department",
+            )
+        clean_reason = _reason(reason)
+        if self.status == Status.WAITING:
+            self._trigger(self.WaitingEnded, actor, at, cause="handed_off")
+        handoff_id = uuid4()
+        assert self.current_stint_id is not None
+        self._trigger(
+            self.HandedOff,
+            actor,
+            at,
+            handoff_id=handoff_id,
+            from_stint_id=self.current_stint_id,
+            from_department=self.owner,
+            to_department=to.code,
+            to_department_name=to.name,
+            reason=clean_reason,
+        )
+        return handoff_id
+
+    def respond(self, *, body: str, actor: Actor, at: datetime) -> None:
+        """Reply publicly to the customer; owner only."""
+        self._require_open_for_work()
+        self._require_owner(actor, "respond")
+        assert self.current_stint_id is not None
+        self._trigger(
+            self.Responded,
+            actor,
+            at,
+            stint_id=self.current_stint_id,
+            body=_text(body, "body", MAX_TEXT),
+        )
+
+    def add_note(self, *, body: str, actor: Actor, at: datetime) -> None:
+        """Add an internal note (never shown to customers); staff only."""
+        self._require_open_for_work()
+        if actor.kind == ActorKind.CUSTOMER:
+            raise NotPermitted("Customers cannot add internal notes.")
+        self._require_involved(actor, "add a note")
+        self._trigger(self.NoteAdded, actor, at, body=_text(body, "body", MAX_TEXT))
+
+    def record_customer_reply(self, *, body: str, actor: Actor, at: datetime) -> None:
+        """Record the customer's message; it ends any waiting on them."""
+        self._require_open_for_work()
+        self._trigger(
+            self.CustomerReplied, actor, at, body=_text(body, "body", MAX_TEXT)
+        )
+        if self.status == Status.WAITING:
+            self._trigger(self.WaitingEnded, actor, at, cause="customer_replied")
+
+    def wait_on_customer(self, *, reason: str = "", actor: Actor, at: datetime) -> None:
+        """Pause for the customer; owner only."""
+        self._require_open_for_work()
+        self._require_owner(actor, "wait on the customer")
+        if self.status == Status.WAITING:
+            raise AlreadyWaiting("The ticket is already waiting on the customer.")
+        self._trigger(
+            self.WaitingOnCustomer,
+            actor,
+            at,
+            reason=_text(reason, "reason", MAX_REASON, required=False),
+        )
+
+    def end_waiting(self, *, actor: Actor, at: datetime) -> None:
+        """Stop waiting on the customer; owner only."""
+        self._require_open_for_work()
+        self._require_owner(actor, "end waiting")
+        if self.status != Status.WAITING:
+            raise NotWaiting("The ticket is not waiting on the customer.")
+        self._trigger(self.WaitingEnded, actor, at, cause="ended_by_staff")
+
+    def resolve(
+        self, *, resolution: str, root_cause: str, actor: Actor, at: datetime
+    ) -> None:
+        """Mark the problem solved; owner only."""
+        self._require_open_for_work()
+        self._require_owner(actor, "resolve")
+        assert self.current_stint_id is not None
+        self._trigger(
+            self.Resolved,
+            actor,
+            at,
+            stint_id=self.current_stint_id,
+            resolution=_text(resolution, "resolution", MAX_TEXT),
+            root_cause=_choice(root_cause, RootCause, "root_cause"),
+        )
+
+    def reopen(self, *, reason: str, actor: Actor, at: datetime) -> None:
+        """Reopen a resolved ticket; the department that resolved it gets a
+        fresh stint. Needs a reason."""
+        self._require_not_closed()
+        if self.status != Status.RESOLVED:
+            raise TicketNotResolved("Only a resolved ticket can be reopened.")
+        if actor.kind != ActorKind.CUSTOMER:
+            self._require_involved(actor, "reopen")
+        self._trigger(
+            self.Reopened,
+            actor,
+            at,
+            reason=_reason(reason),
+            stint_id=uuid4(),
+            department=self.owner,
+            department_name=self.owner_name,
+        )
+
+    def close(self, *, actor: Actor, at: datetime) -> None:
+        """Close a resolved ticket for good; the owner or the front line."""
+        self._require_not_closed()
+        if self.status != Status.RESOLVED:
+            raise TicketNotResolved("Only a resolved ticket can be closed.")
+        self._require_owner_or_front_line(actor, "close")
+        self._trigger(self.Closed, actor, at)
+
+    def change_priority(self, *, priority: str, actor: Actor, at: datetime) -> None:
+        """Change the priority; the owner or the front line."""
+        self._require_open_for_work()
+        self._require_owner_or_front_line(actor, "change the priority")
+        value = _choice(priority, Priority, "priority")
+        if value == self.priority:
+            raise NoChange(f"The priority is already {value}.", field="priority")
+        self._trigger(
+            self.PriorityChanged, actor, at, priority=value, previous=self.priority
+        )
+
+    def change_scenario(self, *, scenario: str, actor: Actor, at: datetime) -> None:
+        """Change the business scenario; the owner or the front line."""
+        self._require_open_for_work()
+        self._require_owner_or_front_line(actor, "change the scenario")
+        value = _scenario(scenario)
+        if value == self.scenario:
+            raise NoChange(f"The scenario is already {value!r}.", field="scenario")
+        self._trigger(
+            self.ScenarioChanged, actor, at, scenario=value, previous=self.scenario
+        )
+
+    def assign(self, *, agent: AgentRef, actor: Actor, at: datetime) -> None:
+        """Assign a member of the owning department; owner only."""
+        self._require_open_for_work()
+        self._require_owner(actor, "assign")
+        if self.owner not in agent.departments:
+            raise AssigneeNotMember(
+                f"{agent.name} is not a member of {self.owner_name}.",
+                field="agent",
+            )
+        if agent.id == self.assignee_id:
+            raise NoChange(f"{agent.name} is already assigned.", field="agent")
+        assert self.current_stint_id is not None
+        self._trigger(
+            self.AgentAssigned,
+            actor,
+            at,
+            stint_id=self.current_stint_id,
+            agent_id=agent.id,
+            agent_name=_text(agent.name, "agent_name", MAX_SHORT),
+            department=self.owner,
+        )
+
+    # -- guards -------------------------------------------------------------
+
+    def _trigger(
+        self, event_class: type[Ticket.Event], actor: Actor, at: datetime, **kw: Any
+    ) -> None:
+        self.trigger_event(event_class, timestamp=_instant(at), actor=actor, **kw)
+
+    def _require_not_closed(self) -> None:
+        if self.status == Status.CLOSED:
+            raise TicketClosed("The ticket is closed; nothing more can be done.")
+
+    def _require_open_for_work(self) -> None:
+        self._require_not_closed()
+        if self.status == Status.RESOLVED:
+            raise TicketResolved(
+                "The ticket is resolved; reopen it before doing anything else."
+            )
+
+    def _require_owner(self, actor: Actor, action: str) -> None:
+        if actor.department != self.owner:
+            raise NotOwner(
+                f"Only {self.owner_name}, which owns this ticket, may {action}."
+            )
+
+    @property
+    def departments_involved(self) -> set[str]:
+        """The front line and every department that has owned the ticket."""
+        return {self.front_line} | {s.department for s in self.stints.values()}
+
+    def _require_involved(self, actor: Actor, action: str) -> None:
+        if actor.kind == ActorKind.SYSTEM:
+            return
+        if actor.department not in self.departments_involved:
+            raise NotPermitted(
+                f"Only departments that have handled this ticket may {action}."
+            )
+
+    def _require_owner_or_front_line(self, actor: Actor, action: str) -> None:
+        if actor.department not in (self.owner, self.front_line):
+            raise NotOwner(f"Only {self.owner_name} or the front line may {action}.")

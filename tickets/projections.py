@@ -1,0 +1,469 @@
+"""Projections of ticket events into the read models the admin, the API
+and the customer pages query. Each handler derives rows from the event
+alone (no clock, no lookups elsewhere), so replaying the log always gives
+the same rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tickets.domain import ActorKind, Status, Ticket
+from tickets.models import Handoff, TicketSummary, TimelineEntry
+from tickets.projection_runner import Projection, ProjectionSession, handles
+
+CHANNEL_WORDS = {
+    "phone": "by phone",
+    "web": "on the website",
+    "app": "in the app",
+    "chat": "in chat",
+    "email": "by email",
+    "social": "on social media",
+    "other": "",
+}
+
+ROOT_CAUSE_WORDS = {
+    "product_defect": "product defect",
+    "process": "process",
+    "policy": "policy",
+    "customer_error": "customer error",
+    "other": "other",
+}
+
+
+class TicketSummaryProjection(Projection):
+    """Maintains one :class:`TicketSummary` row per ticket."""
+
+    name = "ticket_summary"
+    models = (TicketSummary,)
+
+    @handles(Ticket.Opened)
+    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        session.add(
+            TicketSummary(
+                ticket_id=e.originator_id,
+                subject=e.subject,
+                description=e.description,
+                customer_ref=e.customer_ref,
+                customer_name=e.customer_name,
+                customer_contact=e.customer_contact,
+                customer_timezone=e.customer_timezone,
+                channel=e.channel,
+                external_ref=e.external_ref,
+                scenario=e.scenario,
+                priority=e.priority,
+                status=Status.OPEN,
+                front_line=e.department,
+                owner=e.department,
+                owner_name=e.department_name,
+                owner_since=e.timestamp,
+                current_stint_id=e.stint_id,
+                opened_at=e.timestamp,
+                updated_at=e.timestamp,
+                version=e.originator_version,
+                position=position,
+            )
+        )
+
+    def _touch(
+        self, e: Any, position: int, session: ProjectionSession, **changes: Any
+    ) -> TicketSummary:
+        row = session.require(TicketSummary, e.originator_id)
+        for name, value in changes.items():
+            setattr(row, name, value)
+        row.updated_at = e.timestamp
+        row.version = e.originator_version
+        row.position = position
+        session.changed(row)
+        return row
+
+    @handles(
+        Ticket.Responded,
+        Ticket.NoteAdded,
+        Ticket.CustomerReplied,
+    )
+    def touched(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session)
+
+    @handles(Ticket.HandedOff)
+    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+        row = self._touch(
+            e,
+            position,
+            session,
+            owner=e.to_department,
+            owner_name=e.to_department_name,
+            owner_since=e.timestamp,
+            current_stint_id=e.handoff_id,
+            assignee_id="",
+            assignee_name="",
+        )
+        row.handoff_count += 1
+
+    @handles(Ticket.WaitingOnCustomer)
+    def waiting(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session, status=Status.WAITING)
+
+    @handles(Ticket.WaitingEnded)
+    def waiting_ended(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session, status=Status.OPEN)
+
+    @handles(Ticket.Resolved)
+    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(
+            e,
+            position,
+            session,
+            status=Status.RESOLVED,
+            resolved_at=e.timestamp,
+            current_stint_id=None,
+        )
+
+    @handles(Ticket.Reopened)
+    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        row = self._touch(
+            e,
+            position,
+            session,
+            status=Status.OPEN,
+            resolved_at=None,
+            current_stint_id=e.stint_id,
+            owner_since=e.timestamp,
+        )
+        row.reopen_count += 1
+
+    @handles(Ticket.Closed)
+    def closed(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session, status=Status.CLOSED, closed_at=e.timestamp)
+
+    @handles(Ticket.PriorityChanged)
+    def priority(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session, priority=e.priority)
+
+    @handles(Ticket.ScenarioChanged)
+    def scenario(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session, scenario=e.scenario)
+
+    @handles(Ticket.AgentAssigned)
+    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(
+            e, position, session, assignee_id=e.agent_id, assignee_name=e.agent_name
+        )
+
+
+class HandoffProjection(Projection):
+    """Maintains one :class:`Handoff` row per department stint, with the
+    log positions of the events that started and ended it."""
+
+    name = "handoff"
+    models = (Handoff,)
+
+    def _start(
+        self,
+        session: ProjectionSession,
+        *,
+        stint_id: Any,
+        e: Any,
+        position: int,
+        kind: str,
+        department: str,
+        department_name: str,
+        from_department: str = "",
+        reason: str = "",
+    ) -> None:
+        session.add(
+            Handoff(
+                id=stint_id,
+                ticket_id=e.originator_id,
+                kind=kind,
+                from_department=from_department,
+                department=department,
+                department_name=department_name,
+                reason=reason,
+                started_at=e.timestamp,
+                started_position=position,
+            )
+        )
+
+    def _end(
+        self,
+        session: ProjectionSession,
+        stint_id: Any,
+        e: Any,
+        position: int,
+        outcome: str,
+    ) -> None:
+        stint = session.require(Handoff, stint_id)
+        if not stint.outcome:
+            stint.outcome = outcome
+            stint.outcome_at = e.timestamp
+            stint.outcome_position = position
+        stint.ended_at = e.timestamp
+        stint.ended_position = position
+        session.changed(stint)
+
+    @handles(Ticket.Opened)
+    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._start(
+            session,
+            stint_id=e.stint_id,
+            e=e,
+            position=position,
+            kind=Handoff.Kind.OPENED,
+            department=e.department,
+            department_name=e.department_name,
+        )
+
+    @handles(Ticket.HandedOff)
+    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._end(session, e.from_stint_id, e, position, Handoff.Outcome.HANDED_ON)
+        self._start(
+            session,
+            stint_id=e.handoff_id,
+            e=e,
+            position=position,
+            kind=Handoff.Kind.HANDOFF,
+            department=e.to_department,
+            department_name=e.to_department_name,
+            from_department=e.from_department,
+            reason=e.reason,
+        )
+
+    @handles(Ticket.Reopened)
+    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._start(
+            session,
+            stint_id=e.stint_id,
+            e=e,
+            position=position,
+            kind=Handoff.Kind.REOPEN,
+            department=e.department,
+            department_name=e.department_name,
+            reason=e.reason,
+        )
+
+    @handles(Ticket.Responded)
+    def responded(self, e: Any, position: int, session: ProjectionSession) -> None:
+        stint = session.require(Handoff, e.stint_id)
+        if stint.first_response_at is not None:
+            return
+        stint.first_response_at = e.timestamp
+        if not stint.outcome:
+            stint.outcome = Handoff.Outcome.RESPONDED
+            stint.outcome_at = e.timestamp
+            stint.outcome_position = position
+        if not stint.agent_id:
+            stint.agent_id = e.actor.id
+            stint.agent_name = e.actor.name
+        session.changed(stint)
+
+    @handles(Ticket.Resolved)
+    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._end(session, e.stint_id, e, position, Handoff.Outcome.RESOLVED)
+
+    @handles(Ticket.AgentAssigned)
+    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+        stint = session.require(Handoff, e.stint_id)
+        stint.agent_id = e.agent_id
+        stint.agent_name = e.agent_name
+        session.changed(stint)
+
+
+class TimelineProjection(Projection):
+    """Writes one :class:`TimelineEntry` per event, in plain language."""
+
+    name = "timeline"
+    models = (TimelineEntry,)
+
+    def _entry(
+        self,
+        e: Any,
+        position: int,
+        session: ProjectionSession,
+        *,
+        audience: str,
+        text: str,
+        body: str = "",
+        internal_detail: str = "",
+        department: str = "",
+        stint_id: Any = None,
+    ) -> None:
+        actor = e.actor
+        session.append(
+            TimelineEntry(
+                ticket_id=e.originator_id,
+                position=position,
+                version=e.originator_version,
+                occurred_at=e.timestamp,
+                event_type=type(e).__name__,
+                audience=audience,
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                actor_name=actor.name,
+                actor_short_name=actor.short_name,
+                actor_department=actor.department or "",
+                department=department or actor.department or "",
+                stint_id=stint_id,
+                text=text[:300],
+                body=body,
+                internal_detail=internal_detail,
+            )
+        )
+
+    @handles(Ticket.Opened)
+    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        how = CHANNEL_WORDS.get(e.channel, "")
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text=f"Request received {how}; {e.department_name} has it.".replace(
+                " ;", ";"
+            ),
+            body=e.description,
+            department=e.department,
+            stint_id=e.stint_id,
+        )
+
+    @handles(Ticket.HandedOff)
+    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text=f"Passed to {e.to_department_name}, who now handle your request.",
+            internal_detail=f"Reason: {e.reason}",
+            department=e.to_department,
+            stint_id=e.handoff_id,
+        )
+
+    @handles(Ticket.Responded)
+    def responded(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="Reply from the team.",
+            body=e.body,
+            stint_id=e.stint_id,
+        )
+
+    @handles(Ticket.NoteAdded)
+    def note(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text="Internal note.",
+            internal_detail=e.body,
+        )
+
+    @handles(Ticket.CustomerReplied)
+    def customer_replied(
+        self, e: Any, position: int, session: ProjectionSession
+    ) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="Message from you.",
+            body=e.body,
+            department="",
+        )
+
+    @handles(Ticket.WaitingOnCustomer)
+    def waiting(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="We are waiting for your reply.",
+            internal_detail=e.reason and f"Reason: {e.reason}",
+        )
+
+    @handles(Ticket.WaitingEnded)
+    def waiting_ended(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="No longer waiting for you: we are on it again.",
+            internal_detail=f"Cause: {e.cause.replace('_', ' ')}",
+        )
+
+    @handles(Ticket.Resolved)
+    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="Your request was resolved.",
+            body=e.resolution,
+            internal_detail=f"Root cause: {ROOT_CAUSE_WORDS[e.root_cause]}",
+            stint_id=e.stint_id,
+        )
+
+    @handles(Ticket.Reopened)
+    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        by_customer = e.actor.kind == ActorKind.CUSTOMER
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="Reopened at your request." if by_customer else "Reopened.",
+            body=e.reason if by_customer else "",
+            internal_detail="" if by_customer else f"Reason: {e.reason}",
+            department=e.department,
+            stint_id=e.stint_id,
+        )
+
+    @handles(Ticket.Closed)
+    def closed(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text="Ticket closed.",
+        )
+
+    @handles(Ticket.PriorityChanged)
+    def priority(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=f"Priority changed from {e.previous} to {e.priority}.",
+        )
+
+    @handles(Ticket.ScenarioChanged)
+    def scenario(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=f"Scenario changed from {e.previous or 'none'} to "
+            f"{e.scenario or 'none'}.",
+        )
+
+    @handles(Ticket.AgentAssigned)
+    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=f"Assigned to {e.agent_name}.",
+            department=e.department,
+            stint_id=e.stint_id,
+        )

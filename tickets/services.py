@@ -1,0 +1,429 @@
+"""The only way interfaces (API, admin, tasks, commands) change tickets.
+
+Each service resolves references (departments, agents), calls one
+``TicketsApplication`` method with the current time, then catches the core
+read models up to the write so the caller sees its own change at once.
+Rule violations surface as ``tickets.domain.TicketError`` subclasses with a
+stable ``code``; a concurrent change surfaces as ``ConcurrencyConflict``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from departments.models import Department, Membership
+from departments.selectors import default_front_line, memberships_for_user
+from tickets import clock
+from tickets.application import CommandResult, get_tickets_application
+from tickets.domain import (
+    ActorKind,
+    AgentRef,
+    DepartmentRef,
+    InvalidInput,
+    NotPermitted,
+    Principal,
+)
+from tickets.projection_runner import catch_up, projection_group
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------
+# Principals and references
+# ---------------------------------------------------------------------------
+
+
+def principal_for_user(
+    user: Any,
+    *,
+    kind: str = ActorKind.USER,
+    id: str | None = None,
+    name: str | None = None,
+) -> Principal:
+    """The principal for a staff user (or an integration acting as one).
+
+    Its departments are the user's active memberships, front line first.
+    """
+    memberships = memberships_for_user(user)
+    full_name = user.get_full_name() or user.get_username()
+    return Principal(
+        kind=kind,
+        id=id or str(user.pk),
+        name=name or full_name,
+        short_name=user.first_name or _role_word(memberships),
+        departments=tuple(m.department.code for m in memberships),
+    )
+
+
+def principal_for_customer(*, customer_ref: str, name: str = "") -> Principal:
+    return Principal(
+        kind=ActorKind.CUSTOMER,
+        id=customer_ref or "customer",
+        name=name or "Customer",
+        short_name=(name.split()[0] if name.strip() else "Customer"),
+    )
+
+
+def _role_word(memberships: list[Membership]) -> str:
+    if not memberships:
+        return "Staff"
+    m = memberships[0]
+    return f"{m.department.name} {m.get_role_display().lower()}"
+
+
+def department_ref(code: str, *, field: str = "to_department") -> DepartmentRef:
+    department = Department.objects.filter(code=str(code or "").upper()).first()
+    if department is None:
+        raise InvalidInput(
+            f"There is no department {code!r}.", field=field, code="unknown_department"
+        )
+    return DepartmentRef(
+        code=department.code,
+        name=department.name,
+        active=department.is_active,
+        front_line=department.is_front_line,
+    )
+
+
+def agent_ref(agent_id: Any) -> AgentRef:
+    user_model = get_user_model()
+    try:
+        user = user_model.objects.get(pk=int(agent_id), is_active=True)
+    except (TypeError, ValueError, user_model.DoesNotExist):
+        raise InvalidInput(
+            f"There is no active user {agent_id!r}.",
+            field="agent",
+            code="unknown_agent",
+        ) from None
+    return AgentRef(
+        id=str(user.pk),
+        name=user.get_full_name() or user.get_username(),
+        departments=frozenset(m.department.code for m in memberships_for_user(user)),
+    )
+
+
+def _front_line_for(principal: Principal, code: str | None) -> DepartmentRef:
+    if code:
+        return department_ref(code, field="department")
+    front_lines = set(Department.objects.front_line().values_list("code", flat=True))
+    for candidate in principal.departments:
+        if candidate in front_lines:
+            return department_ref(candidate, field="department")
+    fallback = default_front_line()
+    if fallback is None:
+        raise InvalidInput(
+            "Say which front-line department opens this ticket.",
+            field="department",
+            code="front_line_ambiguous",
+        )
+    return department_ref(fallback.code, field="department")
+
+
+def _require_staff(principal: Principal) -> None:
+    if (
+        principal.kind in (ActorKind.USER, ActorKind.INTEGRATION)
+        and not principal.departments
+    ):
+        raise NotPermitted(
+            "You are not a member of any department, so you cannot work tickets."
+        )
+
+
+# ---------------------------------------------------------------------------
+# Inline projection catch-up
+# ---------------------------------------------------------------------------
+
+
+def project_inline(result: CommandResult) -> None:
+    """Catch the core read models up to ``result`` so the caller reads its
+    own write. The projector process is the guarantee; this is the
+    convenience, so a failure here is logged rather than failing a command
+    that is already stored (tests set BATON_INLINE_PROJECTION_ERRORS=raise)."""
+    app = get_tickets_application()
+    try:
+        catch_up(app, projection_group(), up_to=result.position)
+    except Exception:
+        if getattr(settings, "BATON_INLINE_PROJECTION_ERRORS", "log") == "raise":
+            raise
+        logger.exception("Inline projection catch-up failed at %s", result.position)
+
+
+def _run(result: CommandResult) -> CommandResult:
+    project_inline(result)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Commands
+# ---------------------------------------------------------------------------
+
+
+def ticket_open(
+    *,
+    principal: Principal,
+    subject: str,
+    customer_ref: str,
+    channel: str,
+    description: str = "",
+    customer_name: str = "",
+    customer_contact: str = "",
+    customer_timezone: str = "UTC",
+    external_ref: str = "",
+    scenario: str = "",
+    priority: str = "normal",
+    department: str | None = None,
+    ticket_id: UUID | None = None,
+) -> CommandResult:
+    """Open a ticket owned by the front line (the principal's own, the one
+    named by ``department``, or the only one there is)."""
+    _require_staff(principal)
+    front_line = _front_line_for(principal, department)
+    return _run(
+        get_tickets_application().open_ticket(
+            principal=principal,
+            front_line=front_line,
+            at=clock.now(),
+            ticket_id=ticket_id,
+            subject=subject,
+            description=description,
+            customer_ref=customer_ref,
+            customer_name=customer_name,
+            customer_contact=customer_contact,
+            customer_timezone=customer_timezone,
+            channel=channel,
+            external_ref=external_ref,
+            scenario=scenario,
+            priority=priority,
+        )
+    )
+
+
+def ticket_hand_off(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    to_department: str,
+    reason: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().hand_off_ticket(
+            ticket_id,
+            to=department_ref(to_department),
+            reason=reason,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_respond(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    body: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().respond_to_ticket(
+            ticket_id,
+            body=body,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_add_note(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    body: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().add_note_to_ticket(
+            ticket_id,
+            body=body,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_record_customer_reply(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    body: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    return _run(
+        get_tickets_application().record_customer_reply(
+            ticket_id,
+            body=body,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_wait_on_customer(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    reason: str = "",
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().wait_on_customer(
+            ticket_id,
+            reason=reason,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_end_waiting(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().end_waiting(
+            ticket_id,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_resolve(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    resolution: str,
+    root_cause: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().resolve_ticket(
+            ticket_id,
+            resolution=resolution,
+            root_cause=root_cause,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_reopen(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    reason: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    return _run(
+        get_tickets_application().reopen_ticket(
+            ticket_id,
+            reason=reason,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_close(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().close_ticket(
+            ticket_id,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_change_priority(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    priority: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().change_ticket_priority(
+            ticket_id,
+            priority=priority,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_change_scenario(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    scenario: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().change_ticket_scenario(
+            ticket_id,
+            scenario=scenario,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_assign(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    agent_id: Any,
+    expected_version: int | None = None,
+) -> CommandResult:
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().assign_ticket(
+            ticket_id,
+            agent=agent_ref(agent_id),
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
