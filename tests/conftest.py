@@ -24,6 +24,17 @@ from tickets.application import (
 _postgres_app: TicketsApplication | None = None
 
 
+@pytest.fixture(scope="session")
+def postgres_event_store_lifetime(django_db_setup: None) -> Iterator[None]:
+    """Close the shared PostgreSQL application's pool before Django drops
+    the test database (which refuses while sessions are connected)."""
+    global _postgres_app
+    yield
+    if _postgres_app is not None:
+        _postgres_app.close()
+        _postgres_app = None
+
+
 def on_postgres() -> bool:
     return connections["default"].vendor == "postgresql"
 
@@ -67,7 +78,7 @@ def tickets_app(
     if not _uses_database(request):
         yield None
         return
-    request.getfixturevalue("django_db_setup")
+    request.getfixturevalue("postgres_event_store_lifetime")
     app = fresh_event_store(tmp_path)
     set_tickets_application(app)
     try:

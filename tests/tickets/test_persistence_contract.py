@@ -1,0 +1,187 @@
+"""The same application scenarios on every event store Baton supports:
+POPO (in memory), SQLite (the embedded default) and PostgreSQL (production;
+runs when DATABASE_URL points at PostgreSQL, as in CI's second pass).
+
+These tests use the application directly, without Django, as a second
+process would.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import dj_database_url
+import pytest
+
+from tickets.application import (
+    ConcurrencyConflict,
+    TicketsApplication,
+    VersionMismatch,
+    event_store_env,
+)
+from tickets.domain import DepartmentRef, Principal, Status, Ticket, TicketNotFound
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+CS = DepartmentRef("CS", "Customer Service", active=True, front_line=True)
+FIN = DepartmentRef("FIN", "Finance")
+cs = Principal("user", "1", "Cara Smith", "Cara", ("CS",))
+fin = Principal("user", "2", "Finn Jones", "Finn", ("FIN",))
+
+
+class ContractApplication(TicketsApplication):
+    """Own tables/files, so the contract never touches the app's store."""
+
+    name = "contract_tickets"
+
+
+def _postgres_settings() -> dict[str, Any] | None:
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return None
+    return dj_database_url.parse(url)
+
+
+def _make(kind: str) -> tuple[dict[str, str], Any]:
+    if kind == "popo":
+        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}, None
+    if kind == "sqlite":
+        path = tempfile.mkdtemp(prefix="baton-contract-") + "/events.sqlite3"
+        return event_store_env({"ENGINE": "sqlite"}, path, create_table=True), None
+    settings = _postgres_settings()
+    if settings is None:
+        pytest.skip("PostgreSQL contract: set DATABASE_URL=postgres://... to run it")
+    return event_store_env(settings, "", create_table=True), settings
+
+
+@pytest.fixture(params=["popo", "sqlite", "postgres"])
+def store(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
+    env, pg = _make(request.param)
+    app = ContractApplication(env=env)
+    if pg is not None:
+        with app.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
+            table = app.recorder.events_table_name  # type: ignore[attr-defined]
+            curs.execute(f"TRUNCATE TABLE {table} RESTART IDENTITY")
+    app.close()
+    yield request.param, env
+
+
+def _open(app: TicketsApplication) -> UUID:
+    return app.open_ticket(
+        principal=cs,
+        front_line=CS,
+        at=T0,
+        subject="Refund",
+        description="",
+        customer_ref="C1",
+        customer_timezone="Europe/Paris",
+        channel="web",
+    ).ticket_id
+
+
+def _shared(kind: str, env: dict[str, str], app: TicketsApplication) -> TicketsApplication:
+    # POPO stores live inside one application object; the others are real
+    # stores that a second application (a second process) can open.
+    return app if kind == "popo" else ContractApplication(env=env)
+
+
+def test_a_ticket_round_trips_through_the_store(store: tuple[str, dict[str, str]]) -> None:
+    kind, env = store
+    app = ContractApplication(env=env)
+    tid = _open(app)
+    app.hand_off_ticket(tid, to=FIN, reason="approval", principal=cs, at=T0 + timedelta(minutes=5))
+    result = app.respond_to_ticket(tid, body="On it", principal=fin, at=T0 + timedelta(hours=1))
+
+    reader = _shared(kind, env, app)
+    ticket = reader.get_ticket(tid)
+    assert (ticket.owner, ticket.status, ticket.version) == ("FIN", Status.OPEN, 3)
+    assert result.version == 3
+    assert result.event_types == ("Responded",)
+    stint = ticket.current_stint
+    assert stint is not None and stint.first_response_at == T0 + timedelta(hours=1)
+    assert stint.first_response_at.tzinfo is not None
+
+    notifications = reader.recorder.select_notifications(start=1, limit=10)
+    assert [n.topic for n in notifications] == [
+        "baton.tickets:Ticket.Opened",
+        "baton.tickets:Ticket.HandedOff",
+        "baton.tickets:Ticket.Responded",
+    ]
+    assert [n.id for n in notifications] == sorted(n.id for n in notifications)
+    assert notifications[-1].id == result.position
+    responded = reader.mapper.to_domain_event(notifications[-1])
+    assert responded.actor.name == "Finn Jones" and responded.actor.department == "FIN"
+    assert responded.timestamp == T0 + timedelta(hours=1)
+    if reader is not app:
+        reader.close()
+    app.close()
+
+
+def test_an_unknown_ticket_is_not_found(store: tuple[str, dict[str, str]]) -> None:
+    app = ContractApplication(env=store[1])
+    with pytest.raises(TicketNotFound):
+        app.get_ticket(UUID(int=7))
+    app.close()
+
+
+def test_a_stale_expected_version_is_refused(store: tuple[str, dict[str, str]]) -> None:
+    app = ContractApplication(env=store[1])
+    tid = _open(app)
+    with pytest.raises(VersionMismatch):
+        app.add_note_to_ticket(tid, body="x", principal=cs, at=T0, expected_version=3)
+    assert app.get_ticket(tid).version == 1
+    app.close()
+
+
+class RacingApplication(ContractApplication):
+    """Waits after loading until every racer has loaded the same version."""
+
+    name = ContractApplication.name
+    barrier: threading.Barrier
+
+    def _load(self, ticket_id: UUID) -> Ticket:
+        ticket = super()._load(ticket_id)
+        self.barrier.wait(timeout=10)
+        return ticket
+
+
+def test_two_concurrent_commands_one_wins_and_exactly_one_event_is_stored(
+    store: tuple[str, dict[str, str]],
+) -> None:
+    kind, env = store
+    setup = RacingApplication(env=env)
+    tid = _open(setup)
+    barrier = threading.Barrier(2)
+    racers = [setup, setup] if kind == "popo" else [RacingApplication(env=env) for _ in range(2)]
+    for racer in racers:
+        racer.barrier = barrier
+    outcomes: list[Any] = []
+
+    def run(racer: TicketsApplication, body: str) -> None:
+        try:
+            outcomes.append(racer.add_note_to_ticket(tid, body=body, principal=cs, at=T0))
+        except ConcurrencyConflict as error:
+            outcomes.append(error)
+
+    threads = [threading.Thread(target=run, args=(r, f"note {i}")) for i, r in enumerate(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    conflicts = [o for o in outcomes if isinstance(o, ConcurrencyConflict)]
+    successes = [o for o in outcomes if not isinstance(o, ConcurrencyConflict)]
+    assert len(conflicts) == 1 and len(successes) == 1
+    assert conflicts[0].code == "version_conflict"
+    events = list(setup.events.get(tid))
+    assert [type(e).__name__ for e in events] == ["Opened", "NoteAdded"]
+    assert len(setup.recorder.select_notifications(start=1, limit=10)) == 2
+    for racer in {id(r): r for r in racers}.values():
+        if racer is not setup:
+            racer.close()
+    setup.close()
