@@ -58,12 +58,17 @@ def database_config() -> dict[str, Any]:
     concurrent writers queue instead of failing with "database is locked".
     """
     default_url = f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
-    config = dj_database_url.parse(
-        env_str("DATABASE_URL", default_url) or default_url,
-        conn_max_age=env_int("CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+    config: dict[str, Any] = dict(
+        dj_database_url.parse(
+            env_str("DATABASE_URL", default_url) or default_url,
+            conn_max_age=env_int("CONN_MAX_AGE", 60),
+            conn_health_checks=True,
+        )
     )
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        name = str(config.get("NAME") or "")
+        if name and name != ":memory:" and not name.startswith("file:"):
+            Path(name).parent.mkdir(parents=True, exist_ok=True)
         config["OPTIONS"] = {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",

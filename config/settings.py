@@ -3,6 +3,7 @@ environment (see ``config/env.py`` and the README's configuration table)."""
 
 from __future__ import annotations
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -14,6 +15,9 @@ from config.env import (
     env_list,
     env_str,
 )
+
+# Lets admin and DRF generics be subscripted at runtime (ModelAdmin[Model]).
+django_stubs_ext.monkeypatch()
 
 DEBUG = env_bool("DEBUG", False)
 

@@ -52,11 +52,19 @@ def make_org() -> Org:
     for code, name, kind, tz in DEPARTMENTS:
         dept = Department.objects.create(code=code, name=name, kind=kind, timezone=tz)
         org.departments[code] = dept
-        agent = make_user(f"{code.lower()}_agent", first=f"{code.title()}agent",
-                          last="Surnameof" + code.title())
-        lead = make_user(f"{code.lower()}_lead", first=f"{code.title()}lead",
-                         last="Leadsurname" + code.title())
-        Membership.objects.create(user=agent, department=dept, role=Membership.Role.AGENT)
+        agent = make_user(
+            f"{code.lower()}_agent",
+            first=f"{code.title()}agent",
+            last="Surnameof" + code.title(),
+        )
+        lead = make_user(
+            f"{code.lower()}_lead",
+            first=f"{code.title()}lead",
+            last="Leadsurname" + code.title(),
+        )
+        Membership.objects.create(
+            user=agent, department=dept, role=Membership.Role.AGENT
+        )
         Membership.objects.create(user=lead, department=dept, role=Membership.Role.LEAD)
         org.agents[code] = agent
         org.leads[code] = lead

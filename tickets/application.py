@@ -22,7 +22,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import RecordConflictError, Transcoder
+from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from tickets import domain
 from tickets.domain import (
@@ -63,7 +63,7 @@ class TicketsApplication(Application[UUID]):
     name = APPLICATION_NAME
     env = {"IS_SNAPSHOTTING_ENABLED": "n"}
 
-    def register_transcodings(self, transcoder: Transcoder) -> None:
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         domain.register_transcodings(transcoder)
 
@@ -73,7 +73,7 @@ class TicketsApplication(Application[UUID]):
         """The ticket's current state, or at ``version``; raises
         ``TicketNotFound``."""
         try:
-            ticket = self.repository.get(ticket_id, version=version)
+            ticket: Any = self.repository.get(ticket_id, version=version)
         except AggregateNotFoundError:
             raise TicketNotFound(f"No ticket {ticket_id}.") from None
         if not isinstance(ticket, Ticket):

@@ -33,7 +33,7 @@ from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 TOPIC_PREFIX = "baton.tickets:"
 
@@ -193,7 +193,7 @@ class ActorAsDict(Transcoding):
         return Actor(**data)
 
 
-def register_transcodings(transcoder: Transcoder) -> None:
+def register_transcodings(transcoder: JSONTranscoder) -> None:
     transcoder.register(ActorAsDict())
 
 
@@ -322,7 +322,7 @@ def _text(
         raise InvalidInput(
             f"{field_name} must be text.", field=field_name, code="invalid_type"
         )
-    value = value.strip()
+    value = str(value).strip()
     if required and not value:
         raise InvalidInput(
             f"{field_name} is required.", field=field_name, code="field_required"
@@ -333,7 +333,7 @@ def _text(
             field=field_name,
             code="field_too_long",
         )
-    return value
+    return str(value)
 
 
 def _reason(value: Any, field_name: str = "reason") -> str:

@@ -42,7 +42,7 @@ def at(minutes: int) -> datetime:
 
 
 def open_event(**overrides: Any) -> Ticket:
-    fields: dict[str, Any] = dict(
+    fields: dict[str, Any] = dict(  # noqa: C408 (reads like the call)
         subject="Refund not received",
         description="Returned two weeks ago",
         customer_ref="CUST-1",
@@ -150,7 +150,11 @@ def test_opening_with_an_inactive_front_line_is_rejected() -> None:
         ({"customer_name": "x" * 201}, "field_too_long", "customer_name"),
         ({"channel": "pigeon"}, "invalid_choice", "channel"),
         ({"priority": "critical"}, "invalid_choice", "priority"),
-        ({"customer_timezone": "Mars/Olympus"}, "invalid_timezone", "customer_timezone"),
+        (
+            {"customer_timezone": "Mars/Olympus"},
+            "invalid_timezone",
+            "customer_timezone",
+        ),
         ({"scenario": "bad scenario!"}, "invalid_scenario", "scenario"),
         ({"external_ref": "x" * 129}, "field_too_long", "external_ref"),
         ({"subject": 42}, "invalid_type", "subject"),
@@ -167,7 +171,7 @@ def test_opening_with_invalid_input_is_rejected_with_a_code(
 
 def test_naive_or_non_utc_times_are_refused() -> None:
     with pytest.raises(ValueError, match="UTC"):
-        open_event(at=datetime(2026, 3, 2, 9, 0))  # noqa: DTZ001
+        open_event(at=datetime(2026, 3, 2, 9, 0))
     ticket = given()
     from zoneinfo import ZoneInfo
 
@@ -207,7 +211,9 @@ def test_handing_off_to_the_current_owner_is_rejected() -> None:
 def test_handing_off_to_an_inactive_department_is_rejected() -> None:
     error = rejected(
         given(),
-        lambda t: t.hand_off(to=RISK_INACTIVE, reason="fraud", actor=cs_agent, at=at(1)),
+        lambda t: t.hand_off(
+            to=RISK_INACTIVE, reason="fraud", actor=cs_agent, at=at(1)
+        ),
     )
     assert error.code == "department_inactive"
 
@@ -231,7 +237,8 @@ def test_handing_off_with_an_overlong_reason_is_rejected() -> None:
 def test_handing_off_while_waiting_ends_the_wait_first() -> None:
     ticket = given(handed_to_fin, fin_waits)
     events = when(
-        ticket, lambda t: t.hand_off(to=LOG, reason="Parcel", actor=fin_agent, at=at(50))
+        ticket,
+        lambda t: t.hand_off(to=LOG, reason="Parcel", actor=fin_agent, at=at(50)),
     )
     assert [type(e) for e in events] == [Ticket.WaitingEnded, Ticket.HandedOff]
     assert events[0].cause == "handed_off"
@@ -269,10 +276,17 @@ def test_ending_the_wait_is_for_the_owner_only() -> None:
     assert error.code == "not_owner"
 
 
-def test_the_front_line_may_change_priority_and_scenario_of_a_ticket_it_handed_on() -> None:
+def test_the_front_line_may_change_priority_and_scenario_of_a_ticket_it_handed_on() -> (
+    None
+):
     ticket = given(handed_to_fin)
-    events = when(ticket, lambda t: t.change_priority(priority="urgent", actor=cs_agent, at=at(9)))
-    events += when(ticket, lambda t: t.change_scenario(scenario="chargeback", actor=cs_agent, at=at(9)))
+    events = when(
+        ticket, lambda t: t.change_priority(priority="urgent", actor=cs_agent, at=at(9))
+    )
+    events += when(
+        ticket,
+        lambda t: t.change_scenario(scenario="chargeback", actor=cs_agent, at=at(9)),
+    )
     assert [type(e) for e in events] == [Ticket.PriorityChanged, Ticket.ScenarioChanged]
     assert (events[0].previous, events[0].priority) == ("normal", "urgent")
     assert (events[1].previous, events[1].scenario) == ("REFUND", "CHARGEBACK")
@@ -280,7 +294,8 @@ def test_the_front_line_may_change_priority_and_scenario_of_a_ticket_it_handed_o
 
 def test_changing_priority_to_the_same_value_is_rejected() -> None:
     error = rejected(
-        given(), lambda t: t.change_priority(priority="normal", actor=cs_agent, at=at(1))
+        given(),
+        lambda t: t.change_priority(priority="normal", actor=cs_agent, at=at(1)),
     )
     assert error.code == "no_change"
 
@@ -304,7 +319,8 @@ def test_the_first_response_ends_the_stints_response_obligation() -> None:
 def test_a_customer_reply_while_waiting_ends_the_wait() -> None:
     ticket = given(handed_to_fin, fin_waits)
     events = when(
-        ticket, lambda t: t.record_customer_reply(body="IBAN ...", actor=customer, at=at(45))
+        ticket,
+        lambda t: t.record_customer_reply(body="IBAN ...", actor=customer, at=at(45)),
     )
     assert [type(e) for e in events] == [Ticket.CustomerReplied, Ticket.WaitingEnded]
     assert events[1].cause == "customer_replied"
@@ -314,14 +330,19 @@ def test_a_customer_reply_while_waiting_ends_the_wait() -> None:
 def test_a_customer_reply_when_not_waiting_is_just_recorded() -> None:
     ticket = given(handed_to_fin)
     events = when(
-        ticket, lambda t: t.record_customer_reply(body="Any news?", actor=customer, at=at(9))
+        ticket,
+        lambda t: t.record_customer_reply(body="Any news?", actor=customer, at=at(9)),
     )
     assert [type(e) for e in events] == [Ticket.CustomerReplied]
 
 
 def test_waiting_twice_is_rejected_and_ending_a_wait_that_is_not_is_rejected() -> None:
-    assert rejected(given(handed_to_fin, fin_waits), fin_waits).code == "already_waiting"
-    error = rejected(given(handed_to_fin), lambda t: t.end_waiting(actor=fin_agent, at=at(9)))
+    assert (
+        rejected(given(handed_to_fin, fin_waits), fin_waits).code == "already_waiting"
+    )
+    error = rejected(
+        given(handed_to_fin), lambda t: t.end_waiting(actor=fin_agent, at=at(9))
+    )
     assert error.code == "not_waiting"
 
 
@@ -356,7 +377,8 @@ def test_assigning_a_member_of_the_owning_department() -> None:
 def test_assigning_someone_outside_the_owning_department_is_rejected() -> None:
     outsider = AgentRef("3", "Lola Brown", frozenset({"LOG"}))
     error = rejected(
-        given(handed_to_fin), lambda t: t.assign(agent=outsider, actor=fin_agent, at=at(6))
+        given(handed_to_fin),
+        lambda t: t.assign(agent=outsider, actor=fin_agent, at=at(6)),
     )
     assert error.code == "assignee_not_member"
 
@@ -379,7 +401,9 @@ def test_resolving_ends_the_stint_and_records_the_root_cause() -> None:
 def test_resolving_with_an_unknown_root_cause_is_rejected() -> None:
     error = rejected(
         given(handed_to_fin),
-        lambda t: t.resolve(resolution="x", root_cause="gremlins", actor=fin_agent, at=at(9)),
+        lambda t: t.resolve(
+            resolution="x", root_cause="gremlins", actor=fin_agent, at=at(9)
+        ),
     )
     assert error.code == "invalid_choice"
 
@@ -388,12 +412,16 @@ AFTER_RESOLUTION: dict[str, Callable[[Ticket], Any]] = {
     "respond": lambda t: t.respond(body="x", actor=fin_agent, at=at(70)),
     "hand off": lambda t: t.hand_off(to=LOG, reason="x", actor=fin_agent, at=at(70)),
     "note": lambda t: t.add_note(body="x", actor=fin_agent, at=at(70)),
-    "customer reply": lambda t: t.record_customer_reply(body="x", actor=customer, at=at(70)),
+    "customer reply": lambda t: t.record_customer_reply(
+        body="x", actor=customer, at=at(70)
+    ),
     "wait": lambda t: t.wait_on_customer(actor=fin_agent, at=at(70)),
     "resolve": lambda t: t.resolve(
         resolution="x", root_cause="other", actor=fin_agent, at=at(70)
     ),
-    "priority": lambda t: t.change_priority(priority="high", actor=fin_agent, at=at(70)),
+    "priority": lambda t: t.change_priority(
+        priority="high", actor=fin_agent, at=at(70)
+    ),
     "scenario": lambda t: t.change_scenario(scenario="X", actor=fin_agent, at=at(70)),
     "assign": lambda t: t.assign(
         agent=AgentRef("2", "Finn", frozenset({"FIN"})), actor=fin_agent, at=at(70)
@@ -401,7 +429,9 @@ AFTER_RESOLUTION: dict[str, Callable[[Ticket], Any]] = {
 }
 
 
-@pytest.mark.parametrize("command", AFTER_RESOLUTION.values(), ids=AFTER_RESOLUTION.keys())
+@pytest.mark.parametrize(
+    "command", AFTER_RESOLUTION.values(), ids=AFTER_RESOLUTION.keys()
+)
 def test_a_resolved_ticket_accepts_nothing_but_reopen_or_close(
     command: Callable[[Ticket], Any],
 ) -> None:
@@ -450,7 +480,8 @@ def test_the_front_line_closes_a_resolved_ticket() -> None:
 
 def test_an_uninvolved_department_cannot_close() -> None:
     error = rejected(
-        given(handed_to_fin, fin_resolves), lambda t: t.close(actor=log_agent, at=at(91))
+        given(handed_to_fin, fin_resolves),
+        lambda t: t.close(actor=log_agent, at=at(91)),
     )
     assert error.code == "not_owner"
 
@@ -464,7 +495,9 @@ AFTER_CLOSE: dict[str, Callable[[Ticket], Any]] = {
 
 
 @pytest.mark.parametrize("command", AFTER_CLOSE.values(), ids=AFTER_CLOSE.keys())
-def test_a_closed_ticket_accepts_nothing_at_all(command: Callable[[Ticket], Any]) -> None:
+def test_a_closed_ticket_accepts_nothing_at_all(
+    command: Callable[[Ticket], Any],
+) -> None:
     error = rejected(given(handed_to_fin, fin_resolves, closed_by_cs), command)
     assert error.code == "ticket_closed"
 
@@ -476,7 +509,10 @@ def test_a_principal_acts_for_the_owner_when_a_member_else_the_front_line() -> N
     both = Principal("user", "9", "Multi Person", "Multi", ("CS", "FIN"))
     assert both.actor_for("FIN", "CS").department == "FIN"
     assert both.actor_for("LOG", "CS").department == "CS"
-    assert Principal("user", "9", departments=("PROD",)).actor_for("LOG", "CS").department == "PROD"
+    assert (
+        Principal("user", "9", departments=("PROD",)).actor_for("LOG", "CS").department
+        == "PROD"
+    )
     assert Principal("customer", "C1").actor_for("FIN").department is None
 
 
@@ -484,9 +520,19 @@ def test_every_event_has_an_explicit_stable_topic() -> None:
     from eventsourcing.utils import get_topic
 
     names = [
-        "Opened", "HandedOff", "Responded", "NoteAdded", "CustomerReplied",
-        "WaitingOnCustomer", "WaitingEnded", "Resolved", "Reopened", "Closed",
-        "PriorityChanged", "ScenarioChanged", "AgentAssigned",
+        "Opened",
+        "HandedOff",
+        "Responded",
+        "NoteAdded",
+        "CustomerReplied",
+        "WaitingOnCustomer",
+        "WaitingEnded",
+        "Resolved",
+        "Reopened",
+        "Closed",
+        "PriorityChanged",
+        "ScenarioChanged",
+        "AgentAssigned",
     ]
     for name in names:
         assert get_topic(getattr(Ticket, name)) == f"baton.tickets:Ticket.{name}"

@@ -84,18 +84,26 @@ def _open(app: TicketsApplication) -> UUID:
     ).ticket_id
 
 
-def _shared(kind: str, env: dict[str, str], app: TicketsApplication) -> TicketsApplication:
+def _shared(
+    kind: str, env: dict[str, str], app: TicketsApplication
+) -> TicketsApplication:
     # POPO stores live inside one application object; the others are real
     # stores that a second application (a second process) can open.
     return app if kind == "popo" else ContractApplication(env=env)
 
 
-def test_a_ticket_round_trips_through_the_store(store: tuple[str, dict[str, str]]) -> None:
+def test_a_ticket_round_trips_through_the_store(
+    store: tuple[str, dict[str, str]],
+) -> None:
     kind, env = store
     app = ContractApplication(env=env)
     tid = _open(app)
-    app.hand_off_ticket(tid, to=FIN, reason="approval", principal=cs, at=T0 + timedelta(minutes=5))
-    result = app.respond_to_ticket(tid, body="On it", principal=fin, at=T0 + timedelta(hours=1))
+    app.hand_off_ticket(
+        tid, to=FIN, reason="approval", principal=cs, at=T0 + timedelta(minutes=5)
+    )
+    result = app.respond_to_ticket(
+        tid, body="On it", principal=fin, at=T0 + timedelta(hours=1)
+    )
 
     reader = _shared(kind, env, app)
     ticket = reader.get_ticket(tid)
@@ -157,18 +165,27 @@ def test_two_concurrent_commands_one_wins_and_exactly_one_event_is_stored(
     setup = RacingApplication(env=env)
     tid = _open(setup)
     barrier = threading.Barrier(2)
-    racers = [setup, setup] if kind == "popo" else [RacingApplication(env=env) for _ in range(2)]
+    racers = (
+        [setup, setup]
+        if kind == "popo"
+        else [RacingApplication(env=env) for _ in range(2)]
+    )
     for racer in racers:
         racer.barrier = barrier
     outcomes: list[Any] = []
 
     def run(racer: TicketsApplication, body: str) -> None:
         try:
-            outcomes.append(racer.add_note_to_ticket(tid, body=body, principal=cs, at=T0))
+            outcomes.append(
+                racer.add_note_to_ticket(tid, body=body, principal=cs, at=T0)
+            )
         except ConcurrencyConflict as error:
             outcomes.append(error)
 
-    threads = [threading.Thread(target=run, args=(r, f"note {i}")) for i, r in enumerate(racers)]
+    threads = [
+        threading.Thread(target=run, args=(r, f"note {i}"))
+        for i, r in enumerate(racers)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

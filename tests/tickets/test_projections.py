@@ -56,34 +56,64 @@ def rich_history(org: Org) -> list[UUID]:
     the read models are built incrementally, command by command)."""
     ids = []
     for n in range(3):
-        tid = open_ticket(org, customer_ref=f"C{n}", priority=["low", "high", "urgent"][n])
+        tid = open_ticket(
+            org, customer_ref=f"C{n}", priority=["low", "high", "urgent"][n]
+        )
         ids.append(tid)
-        services.ticket_hand_off(principal=org.agent("CS"), ticket_id=tid,
-                                 to_department="FIN", reason=f"reason {n}")
-        services.ticket_respond(principal=org.agent("FIN"), ticket_id=tid, body="Looking")
-        services.ticket_assign(principal=org.agent("FIN"), ticket_id=tid,
-                               agent_id=org.leads["FIN"].pk)
+        services.ticket_hand_off(
+            principal=org.agent("CS"),
+            ticket_id=tid,
+            to_department="FIN",
+            reason=f"reason {n}",
+        )
+        services.ticket_respond(
+            principal=org.agent("FIN"), ticket_id=tid, body="Looking"
+        )
+        services.ticket_assign(
+            principal=org.agent("FIN"), ticket_id=tid, agent_id=org.leads["FIN"].pk
+        )
         services.ticket_wait_on_customer(principal=org.agent("FIN"), ticket_id=tid)
         services.ticket_record_customer_reply(
             principal=services.principal_for_customer(customer_ref=f"C{n}"),
-            ticket_id=tid, body="Here you go")
+            ticket_id=tid,
+            body="Here you go",
+        )
         if n == 0:
             continue
-        services.ticket_hand_off(principal=org.agent("FIN"), ticket_id=tid,
-                                 to_department="LOG", reason="carrier")
-        services.ticket_change_priority(principal=org.agent("CS"), ticket_id=tid,
-                                        priority="normal")
-        services.ticket_change_scenario(principal=org.agent("LOG"), ticket_id=tid,
-                                        scenario="lost-parcel")
+        services.ticket_hand_off(
+            principal=org.agent("FIN"),
+            ticket_id=tid,
+            to_department="LOG",
+            reason="carrier",
+        )
+        services.ticket_change_priority(
+            principal=org.agent("CS"), ticket_id=tid, priority="normal"
+        )
+        services.ticket_change_scenario(
+            principal=org.agent("LOG"), ticket_id=tid, scenario="lost-parcel"
+        )
         services.ticket_add_note(principal=org.agent("CS"), ticket_id=tid, body="note")
-        services.ticket_resolve(principal=org.agent("LOG"), ticket_id=tid,
-                                resolution="Refunded", root_cause="product_defect")
+        services.ticket_resolve(
+            principal=org.agent("LOG"),
+            ticket_id=tid,
+            resolution="Refunded",
+            root_cause="product_defect",
+        )
         if n == 2:
-            services.ticket_reopen(principal=services.principal_for_customer(customer_ref="C2"),
-                                   ticket_id=tid, reason="Not fixed")
-            services.ticket_respond(principal=org.agent("LOG"), ticket_id=tid, body="Again")
-            services.ticket_resolve(principal=org.agent("LOG"), ticket_id=tid,
-                                    resolution="Done", root_cause="other")
+            services.ticket_reopen(
+                principal=services.principal_for_customer(customer_ref="C2"),
+                ticket_id=tid,
+                reason="Not fixed",
+            )
+            services.ticket_respond(
+                principal=org.agent("LOG"), ticket_id=tid, body="Again"
+            )
+            services.ticket_resolve(
+                principal=org.agent("LOG"),
+                ticket_id=tid,
+                resolution="Done",
+                root_cause="other",
+            )
             services.ticket_close(principal=org.agent("CS"), ticket_id=tid)
     return ids
 
@@ -132,8 +162,15 @@ def _append_history_without_projecting() -> int:
     app = get_tickets_application()
     result = None
     for n in range(2):
-        tid = app.open_ticket(principal=cs, front_line=CS, at=T0, subject=f"T{n}",
-                              description="", customer_ref=f"C{n}", channel="web").ticket_id
+        tid = app.open_ticket(
+            principal=cs,
+            front_line=CS,
+            at=T0,
+            subject=f"T{n}",
+            description="",
+            customer_ref=f"C{n}",
+            channel="web",
+        ).ticket_id
         at = T0 + timedelta(minutes=1)
         app.hand_off_ticket(tid, to=FIN, reason="r", principal=cs, at=at)
         app.respond_to_ticket(tid, body="b", principal=fin, at=at)
@@ -160,7 +197,8 @@ class CrashingTimeline(TimelineProjection):
         if (
             self.crash_at_version is not None
             and event.originator_version == self.crash_at_version
-            and type(self).seen_subjects.get(event.originator_id) == self.crash_on_ticket_subject
+            and type(self).seen_subjects.get(event.originator_id)
+            == self.crash_on_ticket_subject
         ):
             raise Crash(f"boom at position {position}")
         super().process(event, position, session)
@@ -174,7 +212,9 @@ def test_a_crash_mid_batch_resumes_at_the_last_committed_position(org: Org) -> N
     crash_position = notifications[3].id  # T0's 4th event: its note
 
     CrashingTimeline.seen_subjects = {}
-    crashing = [p for p in projection_group("core") if p.name != "timeline"] + [CrashingTimeline()]
+    crashing = [p for p in projection_group("core") if p.name != "timeline"] + [
+        CrashingTimeline()
+    ]
     with pytest.raises(Crash):
         catch_up(app, crashing, batch_size=3)
 
@@ -194,7 +234,9 @@ def test_a_crash_mid_batch_resumes_at_the_last_committed_position(org: Org) -> N
     assert set(positions_of(crashing, app.name).values()) == {last}
     resumed = read_models()
     assert len(resumed["timeline"]) == 10
-    assert [row["position"] for row in resumed["timeline"]] == [n.id for n in notifications]
+    assert [row["position"] for row in resumed["timeline"]] == [
+        n.id for n in notifications
+    ]
 
     rebuild(app, projection_group("core"))
     assert read_models() == resumed
@@ -214,8 +256,13 @@ def test_following_the_log_processes_new_events_then_stops(org: Org) -> None:
     _append_history_without_projecting()
     checks = iter([False, True])
     batches: list[int] = []
-    follow(app, projection_group("core"), poll_interval=0.01,
-           should_stop=lambda: next(checks), on_batch=batches.append)
+    follow(
+        app,
+        projection_group("core"),
+        poll_interval=0.01,
+        should_stop=lambda: next(checks),
+        on_batch=batches.append,
+    )
     assert batches == [10]
     assert TimelineEntry.objects.count() == 10
 
@@ -223,7 +270,11 @@ def test_following_the_log_processes_new_events_then_stops(org: Org) -> None:
 def test_each_projection_has_its_own_tracking_row(org: Org) -> None:
     open_ticket(org)
     rows = set(ProjectionTracking.objects.values_list("projection", "application"))
-    assert rows == {("ticket_summary", "tickets"), ("handoff", "tickets"), ("timeline", "tickets")}
+    assert rows == {
+        ("ticket_summary", "tickets"),
+        ("handoff", "tickets"),
+        ("timeline", "tickets"),
+    }
 
 
 def test_a_projection_behind_the_others_catches_up_alone(org: Org) -> None:
@@ -247,4 +298,6 @@ def test_events_without_a_handler_still_advance_the_position(org: Org) -> None:
     open_ticket(org)
     app = get_tickets_application()
     catch_up(app, [_Noop()])
-    assert positions_of([_Noop()], app.name) == {"noop": app.recorder.max_notification_id()}
+    assert positions_of([_Noop()], app.name) == {
+        "noop": app.recorder.max_notification_id()
+    }

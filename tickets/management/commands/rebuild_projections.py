@@ -28,5 +28,6 @@ class Command(BaseCommand):
         rate = count / elapsed if elapsed > 0 else 0.0
         names = ", ".join(p.name for p in projections)
         self.stdout.write(
-            f"Rebuilt {names} from {count} events in {elapsed:.2f}s ({rate:,.0f} events/s)."
+            f"Rebuilt {names} from {count} events in {elapsed:.2f}s "
+            f"({rate:,.0f} events/s)."
         )

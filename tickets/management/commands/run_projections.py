@@ -25,11 +25,12 @@ class Command(BaseCommand):
             "--poll-interval",
             type=float,
             default=0.5,
-            help="Seconds between polls when idle (SQLite; PostgreSQL wakes on NOTIFY).",
+            help="Seconds between polls when idle (PostgreSQL wakes on NOTIFY).",
         )
 
-    def handle(self, *args: Any, group: str, once: bool, poll_interval: float,
-               **options: Any) -> None:
+    def handle(
+        self, *args: Any, group: str, once: bool, poll_interval: float, **options: Any
+    ) -> None:
         app = get_tickets_application()
         projections = projection_group(group)
         names = ", ".join(p.name for p in projections)

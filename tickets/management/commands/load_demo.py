@@ -1,0 +1,458 @@
+"""Load the demo organisation and about twenty tickets, once.
+
+Running it again changes nothing (departments and users are matched by
+code and username; tickets are only created while the event log is
+empty) and prints the demo credentials again. Tickets are written through
+the services with the clock set in the past, so the demo shows tickets of
+different ages and in every state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from django.contrib.auth.models import User
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from departments.models import Department, Membership
+from tickets import clock, services
+from tickets.application import get_tickets_application
+from tickets.domain import Principal
+
+DEMO_PASSWORD_SUFFIX = "-demo-pass"  # noqa: S105 (public demo accounts)
+SUPERUSER = ("admin", "admin-demo-pass")
+
+DEPARTMENTS = [
+    ("CS", "Customer Service", Department.Kind.FRONT_LINE, "Asia/Shanghai"),
+    ("FIN", "Finance", Department.Kind.BACK_OFFICE, "Asia/Shanghai"),
+    ("LOG", "Logistics", Department.Kind.BACK_OFFICE, "America/New_York"),
+    ("RISK", "Risk Control", Department.Kind.BACK_OFFICE, "Asia/Shanghai"),
+    ("PROD", "Product", Department.Kind.BACK_OFFICE, "America/New_York"),
+]
+
+# username, first name, last name, department, role
+STAFF = [
+    ("cs_agent", "Chen", "Wei", "CS", Membership.Role.AGENT),
+    ("cs_lead", "Mei", "Lin", "CS", Membership.Role.LEAD),
+    ("fin_agent", "Felix", "Okafor", "FIN", Membership.Role.AGENT),
+    ("fin_lead", "Fatima", "Haddad", "FIN", Membership.Role.LEAD),
+    ("log_agent", "Liam", "Novak", "LOG", Membership.Role.AGENT),
+    ("log_lead", "Lucia", "Romero", "LOG", Membership.Role.LEAD),
+    ("risk_agent", "Ravi", "Iyer", "RISK", Membership.Role.AGENT),
+    ("risk_lead", "Rosa", "Keller", "RISK", Membership.Role.LEAD),
+    ("prod_agent", "Priya", "Shah", "PROD", Membership.Role.AGENT),
+    ("prod_lead", "Paul", "Dubois", "PROD", Membership.Role.LEAD),
+]
+
+CUSTOMERS = [
+    ("CUST-1001", "Alice Martin", "Europe/Paris"),
+    ("CUST-1002", "Bao Nguyen", "Asia/Ho_Chi_Minh"),
+    ("CUST-1003", "Carlos Diaz", "America/Mexico_City"),
+    ("CUST-1004", "Dana Cohen", "Asia/Jerusalem"),
+    ("CUST-1005", "Emeka Obi", "Africa/Lagos"),
+]
+
+Step = tuple[float, Callable[[UUID], Any]]
+
+
+class Command(BaseCommand):
+    help = "Load demo departments, staff and tickets (idempotent)."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        with transaction.atomic():
+            self._organisation()
+        app = get_tickets_application()
+        if app.recorder.max_notification_id():
+            self.stdout.write("Demo tickets already loaded; nothing to add.")
+        else:
+            count = self._tickets()
+            self.stdout.write(f"Loaded {count} demo tickets.")
+        self._credentials()
+
+    # -- organisation ---------------------------------------------------
+
+    def _organisation(self) -> None:
+        for code, name, kind, tz in DEPARTMENTS:
+            Department.objects.get_or_create(
+                code=code,
+                defaults={
+                    "name": name,
+                    "kind": kind,
+                    "timezone": tz,
+                    "email": f"{code.lower()}@baton.example",
+                },
+            )
+        for username, first, last, code, role in STAFF:
+            user, created = User.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "is_staff": True,
+                    "email": f"{username}@baton.example",
+                },
+            )
+            if created:
+                user.set_password(username + DEMO_PASSWORD_SUFFIX)
+                user.save()
+            Membership.objects.get_or_create(
+                user=user,
+                department=Department.objects.get(code=code),
+                defaults={"role": role},
+            )
+        if not User.objects.filter(username=SUPERUSER[0]).exists():
+            User.objects.create_superuser(
+                SUPERUSER[0],
+                "admin@baton.example",
+                SUPERUSER[1],
+                first_name="Ada",
+                last_name="Admin",
+            )
+
+    def _credentials(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(
+            "DEMO ONLY: these accounts and passwords are public; never use them in production."
+        )
+        self.stdout.write(f"  {SUPERUSER[0]:<12} {SUPERUSER[1]}  (superuser)")
+        for username, _, _, code, role in STAFF:
+            self.stdout.write(
+                f"  {username:<12} {username + DEMO_PASSWORD_SUFFIX}  ({code} {role})"
+            )
+        self.stdout.write("")
+
+    # -- tickets -----------------------------------------------------------
+
+    def _principal(self, username: str) -> Principal:
+        return services.principal_for_user(User.objects.get(username=username))
+
+    def _tickets(self) -> int:
+        cs, fin, log = (
+            self._principal(u) for u in ("cs_agent", "fin_agent", "log_agent")
+        )
+        risk, prod, cs_lead = (
+            self._principal(u) for u in ("risk_agent", "prod_agent", "cs_lead")
+        )
+        fin_lead = User.objects.get(username="fin_lead")
+
+        def hand(who: Principal, to: str, reason: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_hand_off(
+                principal=who, ticket_id=t, to_department=to, reason=reason
+            )
+
+        def reply(who: Principal, body: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_respond(
+                principal=who, ticket_id=t, body=body
+            )
+
+        def resolve(who: Principal, text: str, cause: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_resolve(
+                principal=who, ticket_id=t, resolution=text, root_cause=cause
+            )
+
+        def wait(who: Principal, reason: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_wait_on_customer(
+                principal=who, ticket_id=t, reason=reason
+            )
+
+        def customer_says(ref: str, body: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_record_customer_reply(
+                principal=services.principal_for_customer(customer_ref=ref),
+                ticket_id=t,
+                body=body,
+            )
+
+        def note(who: Principal, body: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_add_note(
+                principal=who, ticket_id=t, body=body
+            )
+
+        def close(who: Principal) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_close(principal=who, ticket_id=t)
+
+        def assign(who: Principal, user: User) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_assign(
+                principal=who, ticket_id=t, agent_id=user.pk
+            )
+
+        def reopen(ref: str, reason: str) -> Callable[[UUID], Any]:
+            return lambda t: services.ticket_reopen(
+                principal=services.principal_for_customer(customer_ref=ref),
+                ticket_id=t,
+                reason=reason,
+            )
+
+        # (hours ago opened, subject, scenario, priority, channel, steps as (hours after opening, action))
+        plans: list[tuple[float, str, str, str, str, list[Step]]] = [
+            (1.5, "Charged twice for order #58211", "DOUBLE_CHARGE", "high", "app", []),
+            (
+                3,
+                "Cannot change delivery address",
+                "ADDRESS_CHANGE",
+                "normal",
+                "chat",
+                [
+                    (
+                        0.2,
+                        hand(
+                            cs, "LOG", "Address change after dispatch needs the carrier"
+                        ),
+                    )
+                ],
+            ),
+            (
+                6,
+                "Refund for returned jacket not received",
+                "REFUND",
+                "normal",
+                "web",
+                [
+                    (
+                        0.5,
+                        hand(
+                            cs,
+                            "FIN",
+                            "Return scanned at warehouse on the 3rd; refund pending approval",
+                        ),
+                    )
+                ],
+            ),
+            (
+                26,
+                "Refund still pending after 10 days",
+                "REFUND",
+                "high",
+                "email",
+                [(0.3, hand(cs, "FIN", "Refund overdue, customer escalating"))],
+            ),
+            (
+                30,
+                "Account locked after password reset",
+                "ACCOUNT_LOCKED",
+                "urgent",
+                "phone",
+                [
+                    (0.1, hand(cs, "RISK", "Automatic lock by fraud rules")),
+                    (
+                        1.0,
+                        reply(
+                            risk,
+                            "We are verifying your identity and will unlock the account shortly.",
+                        ),
+                    ),
+                ],
+            ),
+            (
+                50,
+                "Parcel marked delivered but not received",
+                "LOST_PARCEL",
+                "high",
+                "app",
+                [
+                    (0.5, hand(cs, "LOG", "Carrier shows delivered; GPS mismatch")),
+                    (3, reply(log, "We opened an investigation with the carrier.")),
+                    (4, wait(log, "Need a signed statement of non-receipt")),
+                ],
+            ),
+            (
+                8,
+                "App crashes when paying with a gift card",
+                "APP_BUG",
+                "normal",
+                "app",
+                [(0.4, hand(cs, "PROD", "Reproducible on Android 14"))],
+            ),
+            (
+                72,
+                "Wrong size delivered",
+                "WRONG_ITEM",
+                "low",
+                "web",
+                [
+                    (0.5, hand(cs, "LOG", "Exchange needed")),
+                    (5, reply(log, "A replacement is on its way.")),
+                    (30, resolve(log, "Replacement delivered.", "process")),
+                    (50, close(cs_lead)),
+                ],
+            ),
+            (
+                96,
+                "Invoice shows the wrong VAT number",
+                "INVOICE",
+                "normal",
+                "email",
+                [
+                    (1, hand(cs, "FIN", "Company invoice correction")),
+                    (20, resolve(fin, "Corrected invoice sent.", "customer_error")),
+                ],
+            ),
+            (
+                120,
+                "Promo code not applied at checkout",
+                "PROMO",
+                "normal",
+                "chat",
+                [
+                    (0.5, hand(cs, "PROD", "Promo engine rejects valid code")),
+                    (
+                        30,
+                        reply(
+                            prod,
+                            "Found a bug in the promo engine; a fix is being deployed.",
+                        ),
+                    ),
+                    (
+                        40,
+                        resolve(
+                            prod,
+                            "Fix deployed and the discount refunded.",
+                            "product_defect",
+                        ),
+                    ),
+                    (60, reopen("CUST-1003", "Discount refund never arrived")),
+                    (62, hand(prod, "FIN", "Discount refund needs a manual payment")),
+                    (70, reply(fin, "The discount refund has been paid.")),
+                ],
+            ),
+            (
+                44,
+                "Suspicious login from another country",
+                "ACCOUNT_SECURITY",
+                "urgent",
+                "phone",
+                [
+                    (0.1, hand(cs, "RISK", "Possible account takeover")),
+                    (0.5, reply(risk, "We have secured your account.")),
+                    (2, resolve(risk, "Password reset and sessions revoked.", "other")),
+                ],
+            ),
+            (
+                20,
+                "Bank transfer refund to closed account",
+                "REFUND",
+                "normal",
+                "email",
+                [
+                    (0.5, hand(cs, "FIN", "Refund bounced")),
+                    (2, wait(fin, "Need new bank details")),
+                    (5, customer_says("CUST-1004", "Here is my new IBAN.")),
+                    (6, assign(fin, fin_lead)),
+                    (7, note(fin, "Checked the IBAN with the bank: valid.")),
+                ],
+            ),
+            (
+                10,
+                "Delivery slot missed twice",
+                "DELIVERY_DELAY",
+                "high",
+                "phone",
+                [
+                    (0.2, hand(cs, "LOG", "Second missed slot")),
+                    (
+                        1.5,
+                        hand(
+                            log,
+                            "CS",
+                            "Customer asked for compensation, front line decides",
+                        ),
+                    ),
+                    (2, hand(cs, "FIN", "Compensation voucher approval")),
+                ],
+            ),
+            (2, "Question about loyalty points", "LOYALTY", "low", "web", []),
+            (
+                12,
+                "Subscription cancelled but still charged",
+                "SUBSCRIPTION",
+                "high",
+                "app",
+                [
+                    (0.3, hand(cs, "FIN", "Charge after cancellation")),
+                    (
+                        0.6,
+                        hand(fin, "PROD", "Cancellation did not reach billing system"),
+                    ),
+                ],
+            ),
+            (
+                150,
+                "Damaged item on arrival",
+                "DAMAGED_ITEM",
+                "normal",
+                "web",
+                [
+                    (1, hand(cs, "LOG", "Photos attached by customer")),
+                    (6, reply(log, "Please keep the item; a refund is coming.")),
+                    (7, hand(log, "FIN", "Refund for damaged item")),
+                    (20, reply(fin, "Refund issued.")),
+                    (21, resolve(fin, "Refunded in full.", "process")),
+                    (60, close(cs)),
+                ],
+            ),
+            (
+                5,
+                "Payment declined with valid card",
+                "PAYMENT_DECLINED",
+                "high",
+                "app",
+                [(0.2, hand(cs, "RISK", "Card flagged by risk engine"))],
+            ),
+            (
+                16,
+                "Missing items in order",
+                "WRONG_ITEM",
+                "normal",
+                "chat",
+                [
+                    (0.5, hand(cs, "LOG", "Warehouse pick error suspected")),
+                    (9, note(log, "Warehouse confirms the pick error.")),
+                ],
+            ),
+            (
+                34,
+                "Cannot download my invoice",
+                "INVOICE",
+                "low",
+                "web",
+                [
+                    (1, hand(cs, "PROD", "Invoice PDF endpoint errors")),
+                    (20, reply(prod, "Fixed: please try again.")),
+                    (21, resolve(prod, "PDF generation fixed.", "product_defect")),
+                ],
+            ),
+            (0.5, "Where is my order?", "WISMO", "normal", "chat", []),
+        ]
+
+        now = clock.now()
+        for index, (
+            hours_ago,
+            subject,
+            scenario,
+            priority,
+            channel,
+            steps,
+        ) in enumerate(plans):
+            ref, name, tz = CUSTOMERS[index % len(CUSTOMERS)]
+            opened = now - timedelta(hours=hours_ago)
+            with clock.frozen_at(opened):
+                ticket_id = services.ticket_open(
+                    principal=cs,
+                    subject=subject,
+                    customer_ref=ref,
+                    customer_name=name,
+                    customer_timezone=tz,
+                    customer_contact=f"{ref.lower()}@example.com",
+                    channel=channel,
+                    scenario=scenario,
+                    priority=priority,
+                    external_ref=f"CRM-{5000 + index}",
+                    description=f"{subject}. Reported by {name} via {channel}.",
+                ).ticket_id
+            for hours_after, action in steps:
+                with clock.frozen_at(opened + timedelta(hours=hours_after)):
+                    action(ticket_id)
+        return len(plans)
