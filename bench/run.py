@@ -318,6 +318,126 @@ def rebuild_projections(ctx: Context) -> Figures:
     }
 
 
+CALENDAR_CALLS = 20_000  # one-year spans per measured run, per operation
+CALENDAR_NAIVE_CALLS = 10  # one-week minute-by-minute walks per measured run
+CALENDAR_COLD_CALENDARS = 5
+WEEKS_PER_YEAR = 52.18
+
+
+@benchmark("calendar_arithmetic")
+def calendar_arithmetic(ctx: Context) -> Figures:
+    """Microseconds per ``business_time_between`` and ``add_business_time``
+    call over one-year spans (random starts in 2026) on the Shanghai
+    calendar with CN holidays, cache warm, versus a naive minute-by-minute
+    walk over a one-week span, scaled to a year (x 52.18). No database."""
+    import random
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    import holidays
+
+    from sla.calendar import BusinessCalendar, CalendarSpec
+
+    hours = [(540, 720), (780, 1080)]  # 09:00-12:00, 13:00-18:00
+    spec = CalendarSpec("Asia/Shanghai", dict.fromkeys(range(5), hours), "CN")
+    rng = random.Random(2026)
+    year_start = datetime(2026, 1, 1, tzinfo=UTC)
+    year = timedelta(days=365)
+
+    def random_start(step: timedelta) -> datetime:
+        return year_start + step * rng.randrange(year // step)
+
+    # Cold: the first one-year call on a fresh calendar builds its years.
+    cold_seconds = []
+    for _ in range(CALENDAR_COLD_CALENDARS):
+        fresh = BusinessCalendar(spec)
+        start = random_start(timedelta(microseconds=1))
+        started = time.perf_counter()
+        fresh.business_time_between(start, start + year)
+        cold_seconds.append(time.perf_counter() - started)
+
+    calendar = BusinessCalendar(spec)
+    starts = [random_start(timedelta(microseconds=1)) for _ in range(CALENDAR_CALLS)]
+    ends = [start + year for start in starts]
+    # Also warms the cache (2026 and 2027).
+    amounts = [
+        calendar.business_time_between(a, b) for a, b in zip(starts, ends, strict=True)
+    ]
+
+    def between_all() -> int:
+        between = calendar.business_time_between
+        for a, b in zip(starts, ends, strict=True):
+            between(a, b)
+        return len(starts)
+
+    def add_all() -> int:
+        add = calendar.add_business_time
+        for start, amount in zip(starts, amounts, strict=True):
+            add(start, amount)
+        return len(starts)
+
+    # The baseline: every minute of a week converted to local time and
+    # checked against the weekday's hours and a set of holiday dates.
+    tz = ZoneInfo(spec.timezone)
+    public = frozenset(holidays.country_holidays("CN", years=[2026, 2027]))
+    minute = timedelta(minutes=1)
+    week = timedelta(days=7)
+
+    def naive_between(a: datetime, b: datetime) -> timedelta:
+        worked = 0
+        t = a
+        while t < b:
+            here = t.astimezone(tz)
+            if here.date() not in public:
+                of_day = here.hour * 60 + here.minute
+                for first, last in spec.weekly.get(here.weekday(), ()):
+                    if first <= of_day < last:
+                        worked += 1
+                        break
+            t += minute
+        return worked * minute
+
+    week_starts = [random_start(minute) for _ in range(CALENDAR_NAIVE_CALLS)]
+    for start in week_starts[:2]:
+        naive = naive_between(start, start + week)
+        fast = calendar.business_time_between(start, start + week)
+        if naive != fast:
+            raise RuntimeError(f"Naive walk gives {naive}, calendar gives {fast}.")
+
+    def naive_all() -> int:
+        for start in week_starts:
+            naive_between(start, start + week)
+        return len(week_starts)
+
+    between_all()
+    add_all()
+    between_runs: list[tuple[int, float]] = []
+    add_runs: list[tuple[int, float]] = []
+    naive_runs: list[tuple[int, float]] = []
+    for _ in range(REPEATS):
+        between_runs.append(timed(between_all))
+        add_runs.append(timed(add_all))
+        naive_runs.append(timed(naive_all))
+
+    between_us = 1e6 / median_rate(between_runs)
+    add_us = 1e6 / median_rate(add_runs)
+    naive_week_us = 1e6 / median_rate(naive_runs)
+    naive_year_us = naive_week_us * WEEKS_PER_YEAR
+    return {
+        "ratio": round(between_us / naive_year_us, 8),
+        "add_ratio": round(add_us / naive_year_us, 8),
+        "speedup": round(naive_year_us / between_us, 1),
+        "between_us_per_call": round(between_us, 2),
+        "add_us_per_call": round(add_us, 2),
+        "cold_first_call_us": round(statistics.median(cold_seconds) * 1e6, 1),
+        "naive_week_us_per_call": round(naive_week_us, 1),
+        "naive_year_equivalent_us_per_call": round(naive_year_us, 1),
+        "between": rate_figures(between_runs),
+        "add": rate_figures(add_runs),
+        "naive_week": rate_figures(naive_runs),
+    }
+
+
 # ---------------------------------------------------------------------------
 # Environment: throw-away databases, Django set-up
 # ---------------------------------------------------------------------------

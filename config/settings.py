@@ -151,9 +151,22 @@ BATON_PROJECTION_GROUPS = {
         "tickets.projections.TicketSummaryProjection",
         "tickets.projections.HandoffProjection",
         "tickets.projections.TimelineProjection",
+        "sla.projections.SLAClockProjection",
+    ],
+    # An outbox, not a disposable read model: never rebuilt (that would
+    # send old alerts again).
+    "notifications": [
+        "sla.projections.SLANotificationProjection",
     ],
 }
 BATON_INLINE_PROJECTION_GROUP = "core"
+BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications"]
+
+# Due times come from the departments' policy and calendar versions.
+BATON_SLA_PORT = "sla.terms.PolicySLAPort"
+# How often the django-q2 schedule sweeps running clocks for warnings and
+# breaches (minutes); applied by `migrate` and editable in the admin.
+BATON_SLA_SWEEP_MINUTES = env_int("SLA_SWEEP_MINUTES", 1)
 
 LOGGING = {
     "version": 1,

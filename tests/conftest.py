@@ -17,6 +17,7 @@ from django.db import connections
 from tests import helpers
 from tickets.application import (
     TicketsApplication,
+    configured_sla_port,
     event_store_env,
     set_tickets_application,
 )
@@ -45,14 +46,16 @@ def fresh_event_store(tmp_path: Path) -> TicketsApplication:
     if on_postgres():
         if _postgres_app is None:
             _postgres_app = TicketsApplication(
-                env=event_store_env(settings_dict, "", create_table=True)
+                env=event_store_env(settings_dict, "", create_table=True),
+                sla=configured_sla_port(),
             )
         truncate_postgres_events(_postgres_app)
         return _postgres_app
     return TicketsApplication(
         env=event_store_env(
             settings_dict, str(tmp_path / "events.sqlite3"), create_table=True
-        )
+        ),
+        sla=configured_sla_port(),
     )
 
 

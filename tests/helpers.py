@@ -42,6 +42,7 @@ def make_user(username: str, *, first: str = "", last: str = "", **extra: Any) -
         password="pw-" + username,
         first_name=first or username.capitalize(),
         last_name=last,
+        email=f"{username}@example.com",
         is_staff=True,
         **extra,
     )

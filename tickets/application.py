@@ -30,6 +30,7 @@ from tickets.domain import (
     ConcurrencyConflict,
     DepartmentRef,
     Principal,
+    SLAPort,
     Ticket,
     TicketError,
     TicketNotFound,
@@ -62,6 +63,16 @@ class TicketsApplication(Application[UUID]):
 
     name = APPLICATION_NAME
     env = {"IS_SNAPSHOTTING_ENABLED": "n"}
+
+    #: Business-time services for SLA clocks (see ``sla.terms``). Without
+    #: one, tickets run no clocks.
+    sla: SLAPort | None = None
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None, *, sla: SLAPort | None = None
+    ) -> None:
+        super().__init__(env=env)
+        self.sla = sla
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -131,6 +142,7 @@ class TicketsApplication(Application[UUID]):
             front_line=front_line,
             actor=principal.actor_for(front_line.code),
             at=at,
+            sla=self.sla,
             **fields,
         )
         return self._save(ticket)
@@ -149,7 +161,7 @@ class TicketsApplication(Application[UUID]):
             ticket_id,
             expected_version,
             lambda t: t.hand_off(
-                to=to, reason=reason, actor=_actor(principal, t), at=at
+                to=to, reason=reason, actor=_actor(principal, t), at=at, sla=self.sla
             ),
         )
 
@@ -165,7 +177,9 @@ class TicketsApplication(Application[UUID]):
         return self._update(
             ticket_id,
             expected_version,
-            lambda t: t.respond(body=body, actor=_actor(principal, t), at=at),
+            lambda t: t.respond(
+                body=body, actor=_actor(principal, t), at=at, sla=self.sla
+            ),
         )
 
     def add_note_to_ticket(
@@ -196,7 +210,7 @@ class TicketsApplication(Application[UUID]):
             ticket_id,
             expected_version,
             lambda t: t.record_customer_reply(
-                body=body, actor=_actor(principal, t), at=at
+                body=body, actor=_actor(principal, t), at=at, sla=self.sla
             ),
         )
 
@@ -228,7 +242,7 @@ class TicketsApplication(Application[UUID]):
         return self._update(
             ticket_id,
             expected_version,
-            lambda t: t.end_waiting(actor=_actor(principal, t), at=at),
+            lambda t: t.end_waiting(actor=_actor(principal, t), at=at, sla=self.sla),
         )
 
     def resolve_ticket(
@@ -249,6 +263,7 @@ class TicketsApplication(Application[UUID]):
                 root_cause=root_cause,
                 actor=_actor(principal, t),
                 at=at,
+                sla=self.sla,
             ),
         )
 
@@ -264,7 +279,9 @@ class TicketsApplication(Application[UUID]):
         return self._update(
             ticket_id,
             expected_version,
-            lambda t: t.reopen(reason=reason, actor=_actor(principal, t), at=at),
+            lambda t: t.reopen(
+                reason=reason, actor=_actor(principal, t), at=at, sla=self.sla
+            ),
         )
 
     def close_ticket(
@@ -329,6 +346,27 @@ class TicketsApplication(Application[UUID]):
             expected_version,
             lambda t: t.assign(agent=agent, actor=_actor(principal, t), at=at),
         )
+
+    def record_sla_warning(
+        self, ticket_id: UUID, *, clock_id: UUID, at: datetime
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            None,
+            lambda t: t.record_sla_warning(clock_id=clock_id, actor=SWEEP_ACTOR, at=at),
+        )
+
+    def record_sla_breach(
+        self, ticket_id: UUID, *, clock_id: UUID, at: datetime
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            None,
+            lambda t: t.record_sla_breach(clock_id=clock_id, actor=SWEEP_ACTOR, at=at),
+        )
+
+
+SWEEP_ACTOR = domain.Actor.system("SLA monitor")
 
 
 def _actor(principal: Principal, ticket: Ticket) -> domain.Actor:
@@ -395,6 +433,15 @@ def create_event_store(alias: str = "default") -> None:
     TicketsApplication(env=env).close()
 
 
+def configured_sla_port() -> SLAPort | None:
+    """The SLA port named by ``settings.BATON_SLA_PORT`` (None: no clocks)."""
+    from django.conf import settings
+    from django.utils.module_loading import import_string
+
+    path = getattr(settings, "BATON_SLA_PORT", "")
+    return import_string(path)() if path else None
+
+
 _instance: TicketsApplication | None = None
 _instance_lock = threading.Lock()
 
@@ -405,7 +452,9 @@ def get_tickets_application() -> TicketsApplication:
     if _instance is None:
         with _instance_lock:
             if _instance is None:
-                _instance = TicketsApplication(env=default_env())
+                _instance = TicketsApplication(
+                    env=default_env(), sla=configured_sla_port()
+                )
     return _instance
 
 

@@ -29,8 +29,8 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from typing import Any, ClassVar, Protocol
+from uuid import NAMESPACE_URL, UUID, uuid4, uuid5
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
@@ -88,6 +88,11 @@ class StintOutcome(StrEnum):
     RESPONDED = "responded"
     HANDED_ON = "handed_on"
     RESOLVED = "resolved"
+
+
+class ClockKind(StrEnum):
+    RESPONSE = "response"
+    RESOLUTION = "resolution"
 
 
 MAX_SUBJECT = 200
@@ -172,6 +177,52 @@ class AgentRef:
     id: str
     name: str
     departments: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class ClockTerms:
+    """What a department promised when one of its clocks starts. Fixed in
+    the ClockStarted event, so replaying history never consults today's
+    policy or calendar."""
+
+    target_seconds: float
+    due_at: datetime
+    warn_at: datetime
+    policy_version: int
+    calendar_version: int
+    pauses_on_waiting: bool = True
+
+
+class SLAPort(Protocol):
+    """Business-time services the aggregate needs to run clocks.
+
+    ``terms`` returns None when the department has no target for that kind
+    of clock. Business time is measured on the department's calendar at
+    the given (immutable) calendar version.
+    """
+
+    def terms(
+        self,
+        *,
+        kind: str,
+        department: str,
+        priority: str,
+        scenario: str,
+        start: datetime,
+    ) -> ClockTerms | None: ...
+
+    def business_seconds(
+        self, *, department: str, calendar_version: int, start: datetime, end: datetime
+    ) -> float: ...
+
+    def shift(
+        self,
+        *,
+        department: str,
+        calendar_version: int,
+        instant: datetime,
+        seconds: float,
+    ) -> datetime: ...
 
 
 class ActorAsDict(Transcoding):
@@ -295,6 +346,25 @@ class NoChange(TicketError):
     code = "no_change"
 
 
+class ClockNotFound(TicketError):
+    """Raised when a ticket has no clock with the given id."""
+
+    code = "clock_not_found"
+
+
+class SLAAlreadyRecorded(TicketError):
+    """Raised when a clock's warning or breach was already recorded."""
+
+    code = "sla_already_recorded"
+
+
+class ClockNotDue(TicketError):
+    """Raised when a warning or breach is recorded for a clock that is not
+    running or has not reached the threshold yet."""
+
+    code = "clock_not_due"
+
+
 class TicketNotFound(TicketError):
     """Raised when no ticket has the given id."""
 
@@ -390,6 +460,39 @@ def _instant(at: datetime) -> datetime:
 
 
 @dataclass
+class Clock:
+    """A running or finished SLA clock (state rebuilt from events)."""
+
+    id: UUID
+    kind: str
+    department: str
+    stint_id: UUID | None
+    started_at: datetime
+    target_seconds: float
+    due_at: datetime
+    warn_at: datetime
+    policy_version: int
+    calendar_version: int
+    pauses_on_waiting: bool
+    paused_at: datetime | None = None
+    paused_seconds: float = 0.0
+    stopped_at: datetime | None = None
+    outcome: str | None = None
+    warned: bool = False
+    breached: bool = False
+
+    @property
+    def is_running(self) -> bool:
+        return self.stopped_at is None and self.paused_at is None
+
+
+def stint_resolution_clock_id(stint_id: UUID) -> UUID:
+    """The id of a stint's resolution clock (its response clock has the
+    stint's own id; the ticket-level resolution clock has the ticket's)."""
+    return uuid5(NAMESPACE_URL, f"baton:stint-resolution:{stint_id}")
+
+
+@dataclass
 class Stint:
     """One department's period of ownership (state rebuilt from events)."""
 
@@ -407,6 +510,12 @@ class Stint:
     @property
     def is_finished(self) -> bool:
         return self.ended_at is not None
+
+
+def _require_port(sla: SLAPort | None) -> SLAPort:
+    if sla is None:
+        raise RuntimeError("This ticket has SLA clocks: an SLA port is required.")
+    return sla
 
 
 def _topic(name: str) -> str:
@@ -464,6 +573,7 @@ class Ticket(Aggregate):
             ticket.status = Status.OPEN
             ticket.assignee_id = None
             ticket.stints = {}
+            ticket.clocks = {}
             ticket.current_stint_id = None
             ticket.resolved_at = None
             ticket._start_stint(
@@ -604,6 +714,105 @@ class Ticket(Aggregate):
             ticket.assignee_id = self.agent_id
             ticket.stints[self.stint_id].agent_id = self.agent_id
 
+    class ClockStarted(Event):
+        """A department's clock started, with its due time fixed here."""
+
+        TOPIC = _topic("ClockStarted")
+        clock_id: UUID
+        kind: str
+        stint_id: UUID | None
+        department: str
+        target_seconds: float
+        due_at: datetime
+        warn_at: datetime
+        policy_version: int
+        calendar_version: int
+        pauses_on_waiting: bool
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.clocks[self.clock_id] = Clock(
+                id=self.clock_id,
+                kind=self.kind,
+                department=self.department,
+                stint_id=self.stint_id,
+                started_at=self.timestamp,
+                target_seconds=self.target_seconds,
+                due_at=self.due_at,
+                warn_at=self.warn_at,
+                policy_version=self.policy_version,
+                calendar_version=self.calendar_version,
+                pauses_on_waiting=self.pauses_on_waiting,
+            )
+
+    class ClockPaused(Event):
+        """Waiting on the customer paused the clock."""
+
+        TOPIC = _topic("ClockPaused")
+        clock_id: UUID
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.clocks[self.clock_id].paused_at = self.timestamp
+
+    class ClockResumed(Event):
+        """The clock runs again; its due time moved by the business time it
+        was paused (or, after a reopen, stopped)."""
+
+        TOPIC = _topic("ClockResumed")
+        clock_id: UUID
+        paused_seconds: float
+        due_at: datetime
+        warn_at: datetime
+        cause: str
+
+        def apply(self, ticket: Ticket) -> None:
+            clock = ticket.clocks[self.clock_id]
+            clock.paused_at = None
+            clock.stopped_at = None
+            clock.outcome = None
+            clock.paused_seconds += self.paused_seconds
+            clock.due_at = self.due_at
+            clock.warn_at = self.warn_at
+
+    class ClockStopped(Event):
+        """The clock stopped; the verdict compares event time and due time."""
+
+        TOPIC = _topic("ClockStopped")
+        clock_id: UUID
+        outcome: str
+        business_seconds_used: float
+        breached: bool
+
+        def apply(self, ticket: Ticket) -> None:
+            clock = ticket.clocks[self.clock_id]
+            clock.stopped_at = self.timestamp
+            clock.outcome = self.outcome
+
+    class SLAWarningIssued(Event):
+        """A running clock passed its warning threshold."""
+
+        TOPIC = _topic("SLAWarningIssued")
+        clock_id: UUID
+        kind: str
+        department: str
+        warn_at: datetime
+        due_at: datetime
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.clocks[self.clock_id].warned = True
+
+    class SLABreached(Event):
+        """A clock passed its due time; ``due_at`` is the true breach time
+        even when the breach is found later."""
+
+        TOPIC = _topic("SLABreached")
+        clock_id: UUID
+        kind: str
+        department: str
+        due_at: datetime
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.clocks[self.clock_id].breached = True
+
     # -- state --------------------------------------------------------------
 
     subject: str
@@ -625,6 +834,7 @@ class Ticket(Aggregate):
     current_stint_id: UUID | None
     resolved_at: datetime | None
     resolved_by: str | None
+    clocks: dict[UUID, Clock]
 
     def __init__(self) -> None:
         """State is set by :class:`Ticket.Opened`; see :meth:`open`."""
@@ -681,9 +891,11 @@ class Ticket(Aggregate):
         actor: Actor,
         at: datetime,
         ticket_id: UUID | None = None,
+        sla: SLAPort | None = None,
     ) -> Ticket:
         """Open a ticket owned by ``front_line``, which must be an active
-        front-line department. Raises :class:`InvalidInput`,
+        front-line department, and start the front line's response clock
+        and the ticket-level resolution clock. Raises :class:`InvalidInput`,
         :class:`DepartmentInactive` or :class:`NotPermitted`."""
         if not front_line.front_line:
             raise NotPermitted(
@@ -695,7 +907,7 @@ class Ticket(Aggregate):
             raise DepartmentInactive(
                 f"{front_line.name} is not active.", field="department"
             )
-        return cls._create(
+        ticket: Ticket = cls._create(
             cls.Opened,
             id=ticket_id or uuid4(),
             timestamp=_instant(at),
@@ -720,9 +932,21 @@ class Ticket(Aggregate):
             department=front_line.code,
             department_name=front_line.name,
         )
+        assert ticket.current_stint_id is not None
+        ticket._start_stint_clocks(sla, ticket.current_stint_id, actor, at)
+        ticket._start_clock(
+            sla, ClockKind.RESOLUTION, ticket.id, None, front_line.code, actor, at
+        )
+        return ticket
 
     def hand_off(
-        self, *, to: DepartmentRef, reason: str, actor: Actor, at: datetime
+        self,
+        *,
+        to: DepartmentRef,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        sla: SLAPort | None = None,
     ) -> UUID:
         """Hand the ticket to another department, which now owns it.
 
@@ -743,8 +967,10 @@ class Ticket(Aggregate):
         clean_reason = _reason(reason)
         if self.status == Status.WAITING:
             self._trigger(self.WaitingEnded, actor, at, cause="handed_off")
+            self._resume_clocks(sla, actor, at, cause="waiting_ended")
         handoff_id = uuid4()
-        assert self.current_stint_id is not None
+        from_stint_id = self.current_stint_id
+        assert from_stint_id is not None
         self._trigger(
             self.HandedOff,
             actor,
@@ -756,20 +982,27 @@ class Ticket(Aggregate):
             to_department_name=to.name,
             reason=clean_reason,
         )
+        self._stop_stint_clocks(sla, from_stint_id, StintOutcome.HANDED_ON, actor, at)
+        self._start_stint_clocks(sla, handoff_id, actor, at)
         return handoff_id
 
-    def respond(self, *, body: str, actor: Actor, at: datetime) -> None:
-        """Reply publicly to the customer; owner only."""
+    def respond(
+        self, *, body: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+    ) -> None:
+        """Reply publicly to the customer; owner only. The stint's first
+        response stops its response clock."""
         self._require_open_for_work()
         self._require_owner(actor, "respond")
-        assert self.current_stint_id is not None
+        stint_id = self.current_stint_id
+        assert stint_id is not None
         self._trigger(
             self.Responded,
             actor,
             at,
-            stint_id=self.current_stint_id,
+            stint_id=stint_id,
             body=_text(body, "body", MAX_TEXT),
         )
+        self._stop_clocks(sla, [stint_id], StintOutcome.RESPONDED, actor, at)
 
     def add_note(self, *, body: str, actor: Actor, at: datetime) -> None:
         """Add an internal note (never shown to customers); staff only."""
@@ -779,14 +1012,18 @@ class Ticket(Aggregate):
         self._require_involved(actor, "add a note")
         self._trigger(self.NoteAdded, actor, at, body=_text(body, "body", MAX_TEXT))
 
-    def record_customer_reply(self, *, body: str, actor: Actor, at: datetime) -> None:
-        """Record the customer's message; it ends any waiting on them."""
+    def record_customer_reply(
+        self, *, body: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+    ) -> None:
+        """Record the customer's message; it ends any waiting on them and
+        resumes the paused clocks."""
         self._require_open_for_work()
         self._trigger(
             self.CustomerReplied, actor, at, body=_text(body, "body", MAX_TEXT)
         )
         if self.status == Status.WAITING:
             self._trigger(self.WaitingEnded, actor, at, cause="customer_replied")
+            self._resume_clocks(sla, actor, at, cause="waiting_ended")
 
     def wait_on_customer(self, *, reason: str = "", actor: Actor, at: datetime) -> None:
         """Pause for the customer; owner only."""
@@ -800,34 +1037,54 @@ class Ticket(Aggregate):
             at,
             reason=_text(reason, "reason", MAX_REASON, required=False),
         )
+        for clock in list(self.clocks.values()):
+            if clock.is_running and clock.pauses_on_waiting:
+                self._trigger(self.ClockPaused, actor, at, clock_id=clock.id)
 
-    def end_waiting(self, *, actor: Actor, at: datetime) -> None:
-        """Stop waiting on the customer; owner only."""
+    def end_waiting(
+        self, *, actor: Actor, at: datetime, sla: SLAPort | None = None
+    ) -> None:
+        """Stop waiting on the customer; owner only. Resumes paused clocks."""
         self._require_open_for_work()
         self._require_owner(actor, "end waiting")
         if self.status != Status.WAITING:
             raise NotWaiting("The ticket is not waiting on the customer.")
         self._trigger(self.WaitingEnded, actor, at, cause="ended_by_staff")
+        self._resume_clocks(sla, actor, at, cause="waiting_ended")
 
     def resolve(
-        self, *, resolution: str, root_cause: str, actor: Actor, at: datetime
+        self,
+        *,
+        resolution: str,
+        root_cause: str,
+        actor: Actor,
+        at: datetime,
+        sla: SLAPort | None = None,
     ) -> None:
-        """Mark the problem solved; owner only."""
+        """Mark the problem solved; owner only. Stops the stint's clocks and
+        the ticket-level resolution clock."""
         self._require_open_for_work()
         self._require_owner(actor, "resolve")
-        assert self.current_stint_id is not None
+        stint_id = self.current_stint_id
+        assert stint_id is not None
         self._trigger(
             self.Resolved,
             actor,
             at,
-            stint_id=self.current_stint_id,
+            stint_id=stint_id,
             resolution=_text(resolution, "resolution", MAX_TEXT),
             root_cause=_choice(root_cause, RootCause, "root_cause"),
         )
+        self._stop_stint_clocks(sla, stint_id, StintOutcome.RESOLVED, actor, at)
+        self._stop_clocks(sla, [self.id], StintOutcome.RESOLVED, actor, at)
 
-    def reopen(self, *, reason: str, actor: Actor, at: datetime) -> None:
+    def reopen(
+        self, *, reason: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+    ) -> None:
         """Reopen a resolved ticket; the department that resolved it gets a
-        fresh stint. Needs a reason."""
+        fresh stint (and response clock), and the ticket-level resolution
+        clock resumes, its due time moved by the time it was stopped.
+        Needs a reason."""
         self._require_not_closed()
         if self.status != Status.RESOLVED:
             raise TicketNotResolved("Only a resolved ticket can be reopened.")
@@ -842,6 +1099,11 @@ class Ticket(Aggregate):
             department=self.owner,
             department_name=self.owner_name,
         )
+        ticket_clock = self.clocks.get(self.id)
+        if ticket_clock is not None and ticket_clock.stopped_at is not None:
+            self._resume_clock(sla, ticket_clock, actor, at, cause="reopened")
+        assert self.current_stint_id is not None
+        self._start_stint_clocks(sla, self.current_stint_id, actor, at)
 
     def close(self, *, actor: Actor, at: datetime) -> None:
         """Close a resolved ticket for good; the owner or the front line."""
@@ -893,6 +1155,206 @@ class Ticket(Aggregate):
             agent_id=agent.id,
             agent_name=_text(agent.name, "agent_name", MAX_SHORT),
             department=self.owner,
+        )
+
+    def record_sla_warning(self, *, clock_id: UUID, actor: Actor, at: datetime) -> None:
+        """Record that a running clock passed its warning threshold; at most
+        once per clock, never after its breach."""
+        clock = self._clock(clock_id)
+        if clock.warned or clock.breached:
+            raise SLAAlreadyRecorded("A warning or breach is already recorded.")
+        if not clock.is_running or at < clock.warn_at:
+            raise ClockNotDue("The clock is not running past its warning time.")
+        self._trigger(
+            self.SLAWarningIssued,
+            actor,
+            at,
+            clock_id=clock_id,
+            kind=clock.kind,
+            department=clock.department,
+            warn_at=clock.warn_at,
+            due_at=clock.due_at,
+        )
+
+    def record_sla_breach(self, *, clock_id: UUID, actor: Actor, at: datetime) -> None:
+        """Record that a running clock passed its due time; at most once per
+        clock. The event keeps the true due time however late it is found."""
+        clock = self._clock(clock_id)
+        if clock.breached:
+            raise SLAAlreadyRecorded("The breach is already recorded.")
+        if not clock.is_running or at < clock.due_at:
+            raise ClockNotDue("The clock is not running past its due time.")
+        self._breach(clock, actor, at)
+
+    # -- clocks -------------------------------------------------------------
+
+    def _breach(self, clock: Clock, actor: Actor, at: datetime) -> None:
+        self._trigger(
+            self.SLABreached,
+            actor,
+            at,
+            clock_id=clock.id,
+            kind=clock.kind,
+            department=clock.department,
+            due_at=clock.due_at,
+        )
+
+    def _clock(self, clock_id: UUID) -> Clock:
+        try:
+            return self.clocks[clock_id]
+        except KeyError:
+            raise ClockNotFound(f"The ticket has no clock {clock_id}.") from None
+
+    def _start_clock(
+        self,
+        sla: SLAPort | None,
+        kind: str,
+        clock_id: UUID,
+        stint_id: UUID | None,
+        department: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        if sla is None:
+            return
+        terms = sla.terms(
+            kind=kind,
+            department=department,
+            priority=self.priority,
+            scenario=self.scenario,
+            start=at,
+        )
+        if terms is None:
+            return
+        self._trigger(
+            self.ClockStarted,
+            actor,
+            at,
+            clock_id=clock_id,
+            kind=kind,
+            stint_id=stint_id,
+            department=department,
+            target_seconds=terms.target_seconds,
+            due_at=_instant(terms.due_at),
+            warn_at=_instant(terms.warn_at),
+            policy_version=terms.policy_version,
+            calendar_version=terms.calendar_version,
+            pauses_on_waiting=terms.pauses_on_waiting,
+        )
+
+    def _start_stint_clocks(
+        self, sla: SLAPort | None, stint_id: UUID, actor: Actor, at: datetime
+    ) -> None:
+        """A stint's response clock; for back-office departments also a
+        resolution (ownership) clock. The front line's resolution target is
+        the ticket-level clock instead."""
+        department = self.stints[stint_id].department
+        self._start_clock(
+            sla, ClockKind.RESPONSE, stint_id, stint_id, department, actor, at
+        )
+        if department != self.front_line:
+            self._start_clock(
+                sla,
+                ClockKind.RESOLUTION,
+                stint_resolution_clock_id(stint_id),
+                stint_id,
+                department,
+                actor,
+                at,
+            )
+
+    def _stop_stint_clocks(
+        self,
+        sla: SLAPort | None,
+        stint_id: UUID,
+        outcome: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        ids = [stint_id, stint_resolution_clock_id(stint_id)]
+        self._stop_clocks(sla, ids, outcome, actor, at)
+
+    def _stop_clocks(
+        self,
+        sla: SLAPort | None,
+        clock_ids: list[UUID],
+        outcome: str,
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        for clock_id in clock_ids:
+            clock = self.clocks.get(clock_id)
+            if clock is None or clock.stopped_at is not None:
+                continue
+            port = _require_port(sla)
+            if clock.paused_at is not None:
+                self._resume_clock(port, clock, actor, at, cause="stopping")
+            used = port.business_seconds(
+                department=clock.department,
+                calendar_version=clock.calendar_version,
+                start=clock.started_at,
+                end=at,
+            )
+            breached = clock.breached or at > clock.due_at
+            if breached and not clock.breached:
+                self._breach(clock, actor, at)
+            self._trigger(
+                self.ClockStopped,
+                actor,
+                at,
+                clock_id=clock_id,
+                outcome=outcome,
+                business_seconds_used=max(0.0, used - clock.paused_seconds),
+                breached=breached,
+            )
+
+    def _resume_clocks(
+        self, sla: SLAPort | None, actor: Actor, at: datetime, *, cause: str
+    ) -> None:
+        for clock in list(self.clocks.values()):
+            if clock.paused_at is not None and clock.stopped_at is None:
+                self._resume_clock(sla, clock, actor, at, cause=cause)
+
+    def _resume_clock(
+        self,
+        sla: SLAPort | None,
+        clock: Clock,
+        actor: Actor,
+        at: datetime,
+        *,
+        cause: str,
+    ) -> None:
+        port = _require_port(sla)
+        since = clock.paused_at or clock.stopped_at
+        assert since is not None
+        paused = port.business_seconds(
+            department=clock.department,
+            calendar_version=clock.calendar_version,
+            start=since,
+            end=at,
+        )
+        self._trigger(
+            self.ClockResumed,
+            actor,
+            at,
+            clock_id=clock.id,
+            paused_seconds=paused,
+            due_at=self._shift(port, clock, clock.due_at, paused),
+            warn_at=self._shift(port, clock, clock.warn_at, paused),
+            cause=cause,
+        )
+
+    @staticmethod
+    def _shift(
+        port: SLAPort, clock: Clock, instant: datetime, seconds: float
+    ) -> datetime:
+        if seconds <= 0:
+            return instant
+        return port.shift(
+            department=clock.department,
+            calendar_version=clock.calendar_version,
+            instant=instant,
+            seconds=seconds,
         )
 
     # -- guards -------------------------------------------------------------

@@ -127,6 +127,9 @@ class Projection:
 
     name: ClassVar[str]
     models: ClassVar[tuple[type[models.Model], ...]] = ()
+    #: False for outboxes whose rows carry side effects (sent emails):
+    #: rebuilding them from zero would repeat those effects.
+    rebuildable: ClassVar[bool] = True
     _handlers: ClassVar[dict[type, Handler]]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -147,6 +150,13 @@ class Projection:
         """Delete every row this projection owns (rebuild only)."""
         for model in reversed(self.models):
             model._default_manager.all().delete()
+
+
+def all_projections() -> list[Projection]:
+    """Every projection of every group, in settings order."""
+    return [
+        p for group in settings.BATON_PROJECTION_GROUPS for p in projection_group(group)
+    ]
 
 
 def projection_group(name: str | None = None) -> list[Projection]:
@@ -276,6 +286,9 @@ def rebuild(
     """Rebuild the projections from position 0 with an in-memory fold and
     bulk writes, in one transaction (readers see the old rows until it
     commits). Returns the number of events folded."""
+    refused = [p.name for p in projections if not p.rebuildable]
+    if refused:
+        raise ValueError(f"Not rebuildable (their rows are side effects): {refused}")
     count = 0
     with transaction.atomic():
         positions = _lock_positions(projections, app.name)

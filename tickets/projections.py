@@ -5,6 +5,7 @@ the same rows."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from tickets.domain import ActorKind, Status, Ticket
@@ -20,6 +21,19 @@ CHANNEL_WORDS = {
     "social": "on social media",
     "other": "",
 }
+
+CLOCK_WORDS = {"response": "response", "resolution": "resolution"}
+
+
+def _utc(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _hours(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
 
 ROOT_CAUSE_WORDS = {
     "product_defect": "product defect",
@@ -80,6 +94,12 @@ class TicketSummaryProjection(Projection):
         Ticket.Responded,
         Ticket.NoteAdded,
         Ticket.CustomerReplied,
+        Ticket.ClockStarted,
+        Ticket.ClockPaused,
+        Ticket.ClockResumed,
+        Ticket.ClockStopped,
+        Ticket.SLAWarningIssued,
+        Ticket.SLABreached,
     )
     def touched(self, e: Any, position: int, session: ProjectionSession) -> None:
         self._touch(e, position, session)
@@ -466,4 +486,72 @@ class TimelineProjection(Projection):
             text=f"Assigned to {e.agent_name}.",
             department=e.department,
             stint_id=e.stint_id,
+        )
+
+    def _clock_entry(
+        self, e: Any, position: int, session: ProjectionSession, text: str
+    ) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=text,
+            department=getattr(e, "department", ""),
+        )
+
+    @handles(Ticket.ClockStarted)
+    def clock_started(self, e: Any, position: int, session: ProjectionSession) -> None:
+        scope = "ticket" if e.stint_id is None else "stint"
+        self._clock_entry(
+            e,
+            position,
+            session,
+            f"{e.department} {CLOCK_WORDS[e.kind]} clock ({scope}) started: "
+            f"{_hours(e.target_seconds)} of business time, due {_utc(e.due_at)} "
+            f"(policy v{e.policy_version}, calendar v{e.calendar_version}).",
+        )
+
+    @handles(Ticket.ClockPaused)
+    def clock_paused(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._clock_entry(e, position, session, "SLA clock paused while waiting.")
+
+    @handles(Ticket.ClockResumed)
+    def clock_resumed(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._clock_entry(
+            e,
+            position,
+            session,
+            f"SLA clock resumed after {_hours(e.paused_seconds)} of business "
+            f"time; now due {_utc(e.due_at)}.",
+        )
+
+    @handles(Ticket.ClockStopped)
+    def clock_stopped(self, e: Any, position: int, session: ProjectionSession) -> None:
+        verdict = "breached" if e.breached else "met"
+        self._clock_entry(
+            e,
+            position,
+            session,
+            f"SLA clock stopped ({e.outcome.replace('_', ' ')}): {verdict}, "
+            f"{_hours(e.business_seconds_used)} of business time used.",
+        )
+
+    @handles(Ticket.SLAWarningIssued)
+    def sla_warning(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._clock_entry(
+            e,
+            position,
+            session,
+            f"{e.department} {CLOCK_WORDS[e.kind]} SLA at risk: due {_utc(e.due_at)}.",
+        )
+
+    @handles(Ticket.SLABreached)
+    def sla_breached(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._clock_entry(
+            e,
+            position,
+            session,
+            f"{e.department} {CLOCK_WORDS[e.kind]} SLA breached: it was due "
+            f"{_utc(e.due_at)}.",
         )

@@ -140,17 +140,24 @@ def _require_staff(principal: Principal) -> None:
 
 
 def project_inline(result: CommandResult) -> None:
-    """Catch the core read models up to ``result`` so the caller reads its
-    own write. The projector process is the guarantee; this is the
-    convenience, so a failure here is logged rather than failing a command
-    that is already stored (tests set BATON_INLINE_PROJECTION_ERRORS=raise)."""
+    """Catch the inline read models up to ``result`` so the caller reads
+    its own write."""
+    project_up_to(result.position)
+
+
+def project_up_to(position: int) -> None:
+    """Catch the inline projection groups up to log ``position``. The
+    projector process is the guarantee; this is the convenience, so a
+    failure here is logged rather than failing a command that is already
+    stored (tests set BATON_INLINE_PROJECTION_ERRORS=raise)."""
     app = get_tickets_application()
     try:
-        catch_up(app, projection_group(), up_to=result.position)
+        for group in settings.BATON_INLINE_PROJECTION_GROUPS:
+            catch_up(app, projection_group(group), up_to=position)
     except Exception:
         if getattr(settings, "BATON_INLINE_PROJECTION_ERRORS", "log") == "raise":
             raise
-        logger.exception("Inline projection catch-up failed at %s", result.position)
+        logger.exception("Inline projection catch-up failed at %s", position)
 
 
 def _run(result: CommandResult) -> CommandResult:

@@ -18,7 +18,7 @@ from tickets.models import Handoff, TicketSummary
 def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) -> None:
     call_command("load_demo")
     first = capsys.readouterr().out
-    assert "Loaded 20 demo tickets." in first
+    assert "Loaded 20 demo tickets; the SLA sweep recorded" in first
     assert "DEMO ONLY" in first and "admin-demo-pass" in first
 
     assert set(Department.objects.values_list("code", flat=True)) == {
@@ -41,6 +41,13 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
         "resolved",
     }
     assert Handoff.objects.filter(kind="reopen").exists()
+    # Calendars and policies exist, and clocks ran under them.
+    from sla.models import SLAClock, SLAPolicyVersion
+
+    assert SLAPolicyVersion.objects.count() == 5
+    # The front line works round the clock, so these hold at any hour.
+    states = set(SLAClock.objects.values_list("state", flat=True))
+    assert {"met", "running", "paused", "breached_running"} <= states
     events, users = event_count(), User.objects.count()
 
     call_command("load_demo")

@@ -138,7 +138,10 @@ def test_the_rebuild_command_reports_and_rebuilds(org: Org, capsys: Any) -> None
     before = read_models()
     TimelineEntry.objects.all().delete()  # damage a read model
     call_command("rebuild_projections")
-    assert "Rebuilt ticket_summary, handoff, timeline from" in capsys.readouterr().out
+    assert (
+        "Rebuilt ticket_summary, handoff, timeline, sla_clock from"
+        in capsys.readouterr().out
+    )
     assert read_models() == before
 
 
@@ -274,6 +277,8 @@ def test_each_projection_has_its_own_tracking_row(org: Org) -> None:
         ("ticket_summary", "tickets"),
         ("handoff", "tickets"),
         ("timeline", "tickets"),
+        ("sla_clock", "tickets"),
+        ("sla_notification", "tickets"),
     }
 
 

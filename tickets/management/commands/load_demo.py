@@ -19,6 +19,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from departments.models import Department, Membership
+from sla.models import WEEKDAYS as WEEKDAY_FIELDS
+from sla.models import CalendarVersion, SLAPolicyVersion
+from sla.services import calendar_version_create, policy_version_create, sla_sweep
 from tickets import clock, services
 from tickets.application import get_tickets_application
 from tickets.domain import Principal
@@ -69,8 +72,13 @@ class Command(BaseCommand):
         if app.recorder.max_notification_id():
             self.stdout.write("Demo tickets already loaded; nothing to add.")
         else:
+            self._sla_configuration()
             count = self._tickets()
-            self.stdout.write(f"Loaded {count} demo tickets.")
+            result = sla_sweep()
+            self.stdout.write(
+                f"Loaded {count} demo tickets; the SLA sweep recorded "
+                f"{result.breaches} breaches and {result.warnings} warnings."
+            )
         self._credentials()
 
     # -- organisation ---------------------------------------------------
@@ -124,6 +132,85 @@ class Command(BaseCommand):
                 f"  {username:<12} {username + DEMO_PASSWORD_SUFFIX}  ({code} {role})"
             )
         self.stdout.write("")
+
+    # -- SLA -----------------------------------------------------------------
+
+    def _sla_configuration(self) -> None:
+        """Calendars and policies, effective well before the demo history.
+        The front line works round the clock; back offices keep office
+        hours in Shanghai or New York with public holidays."""
+        since = clock.now() - timedelta(days=60)
+        office = dict.fromkeys(WEEKDAY_FIELDS[:5], "09:00-18:00")
+        lunch = dict.fromkeys(WEEKDAY_FIELDS[:5], "09:00-12:00, 13:00-18:00")
+        calendars: dict[str, dict[str, Any]] = {
+            "CS": {
+                "timezone": "Asia/Shanghai",
+                **dict.fromkeys(WEEKDAY_FIELDS, "00:00-24:00"),
+            },
+            "FIN": {"timezone": "Asia/Shanghai", "holiday_country": "CN", **lunch},
+            "RISK": {"timezone": "Asia/Shanghai", "holiday_country": "CN", **office},
+            "LOG": {"timezone": "America/New_York", "holiday_country": "US", **office},
+            "PROD": {"timezone": "America/New_York", "holiday_country": "US", **office},
+        }
+        hours = timedelta(hours=1)
+        policies: dict[str, dict[str, Any]] = {
+            "CS": {
+                "response_low": 4 * hours,
+                "response_normal": 1 * hours,
+                "response_high": 0.5 * hours,
+                "response_urgent": 0.25 * hours,
+                "resolution_low": 120 * hours,
+                "resolution_normal": 72 * hours,
+                "resolution_high": 48 * hours,
+                "resolution_urgent": 24 * hours,
+            },
+            "FIN": {
+                "response_low": 8 * hours,
+                "response_normal": 4 * hours,
+                "response_high": 2 * hours,
+                "response_urgent": 1 * hours,
+                "resolution_normal": 27 * hours,
+                "scenario_overrides": {"DOUBLE_CHARGE": {"response": {"high": 60}}},
+            },
+            "RISK": {
+                "response_low": 4 * hours,
+                "response_normal": 2 * hours,
+                "response_high": 1 * hours,
+                "response_urgent": 0.5 * hours,
+            },
+            "LOG": {
+                "response_low": 16 * hours,
+                "response_normal": 8 * hours,
+                "response_high": 4 * hours,
+                "response_urgent": 2 * hours,
+            },
+            "PROD": {
+                "response_low": 24 * hours,
+                "response_normal": 16 * hours,
+                "response_high": 8 * hours,
+                "response_urgent": 4 * hours,
+            },
+        }
+        for code, fields in calendars.items():
+            department = Department.objects.get(code=code)
+            if not CalendarVersion.objects.filter(
+                calendar__department=department
+            ).exists():
+                calendar_version_create(
+                    department=department,
+                    effective_from=since,
+                    note="Demo calendar",
+                    **fields,
+                )
+            if not SLAPolicyVersion.objects.filter(
+                policy__department=department
+            ).exists():
+                policy_version_create(
+                    department=department,
+                    effective_from=since,
+                    note="Demo policy",
+                    **policies[code],
+                )
 
     # -- tickets -----------------------------------------------------------
 

@@ -10,14 +10,21 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from tickets.application import get_tickets_application
-from tickets.projection_runner import catch_up, follow, projection_group
+from tickets.projection_runner import (
+    all_projections,
+    catch_up,
+    follow,
+    projection_group,
+)
 
 
 class Command(BaseCommand):
     help = "Follow the event log and update the read models of a projection group."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--group", default="core", help="Projection group to run.")
+        parser.add_argument(
+            "--group", default="", help="Projection group to run (default: all)."
+        )
         parser.add_argument(
             "--once", action="store_true", help="Catch up once, then exit."
         )
@@ -32,7 +39,7 @@ class Command(BaseCommand):
         self, *args: Any, group: str, once: bool, poll_interval: float, **options: Any
     ) -> None:
         app = get_tickets_application()
-        projections = projection_group(group)
+        projections = projection_group(group) if group else all_projections()
         names = ", ".join(p.name for p in projections)
         if once:
             count = catch_up(app, projections)
@@ -47,7 +54,7 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        self.stdout.write(f"Following the event log for {names} (group {group}).")
+        self.stdout.write(f"Following the event log for {names}.")
 
         def on_batch(count: int) -> None:
             close_old_connections()

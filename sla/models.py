@@ -1,0 +1,421 @@
+"""SLA configuration (versioned calendars and policies), the SLAClock read
+model, and the notification outbox.
+
+Calendar and policy versions are immutable: an edit is a new version with an
+effective date. Clocks record the versions they started under, so a change
+never alters a running or finished clock, and replaying history gives the
+same verdicts whatever the configuration is today.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from departments.models import Department, validate_timezone
+from sla.calendar import CalendarSpec, WorkingInterval, parse_hours
+from tickets.models import Handoff, TicketSummary
+
+WEEKDAYS = [
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+]
+PRIORITIES = ["low", "normal", "high", "urgent"]
+KINDS = ["response", "resolution"]
+
+
+class ImmutableVersion(models.Model):
+    """A version row may be created, never changed."""
+
+    version = models.PositiveIntegerField(editable=False)
+    effective_from = models.DateTimeField(
+        help_text="Clocks that start at or after this instant use this version."
+    )
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if (
+            self.pk is not None
+            and type(self)._default_manager.filter(pk=self.pk).exists()
+        ):
+            raise ValidationError(
+                "Versions are immutable; create a new version instead."
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise ValidationError(
+            "Versions are part of the audit trail and are never deleted."
+        )
+
+
+# ---------------------------------------------------------------------------
+# Calendars
+# ---------------------------------------------------------------------------
+
+
+class Calendar(models.Model):
+    """A department's business calendar; its rules live in versions."""
+
+    department = models.OneToOneField(
+        Department, on_delete=models.PROTECT, related_name="calendar"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Calendar of {self.department.name}"
+
+
+def _parse_dates(text: str) -> frozenset[date]:
+    dates = set()
+    for raw in text.replace(",", "\n").splitlines():
+        item = raw.strip()
+        if not item:
+            continue
+        try:
+            dates.add(date.fromisoformat(item))
+        except ValueError:
+            raise ValidationError(f"{item!r} is not a date like 2026-12-24.") from None
+    return frozenset(dates)
+
+
+def _parse_extra_days(text: str) -> dict[date, list[WorkingInterval]]:
+    days: dict[date, list[WorkingInterval]] = {}
+    for raw in text.splitlines():
+        item = raw.strip()
+        if not item:
+            continue
+        day, _, hours = item.partition(" ")
+        try:
+            days[date.fromisoformat(day)] = parse_hours(hours.strip())
+        except ValueError as error:
+            raise ValidationError(
+                f"{item!r}: use one line per day like "
+                f"'2026-02-14 09:00-18:00' ({error})."
+            ) from None
+    return days
+
+
+class CalendarVersion(ImmutableVersion):
+    """Working hours, holidays and closures from ``effective_from`` on."""
+
+    calendar = models.ForeignKey(
+        Calendar, on_delete=models.PROTECT, related_name="versions"
+    )
+    timezone = models.CharField(max_length=64, validators=[validate_timezone])
+    monday = models.CharField(max_length=100, blank=True, default="09:00-18:00")
+    tuesday = models.CharField(max_length=100, blank=True, default="09:00-18:00")
+    wednesday = models.CharField(max_length=100, blank=True, default="09:00-18:00")
+    thursday = models.CharField(max_length=100, blank=True, default="09:00-18:00")
+    friday = models.CharField(max_length=100, blank=True, default="09:00-18:00")
+    saturday = models.CharField(max_length=100, blank=True)
+    sunday = models.CharField(max_length=100, blank=True)
+    holiday_country = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="ISO country for public holidays, e.g. CN or US.",
+    )
+    holiday_subdivision = models.CharField(max_length=16, blank=True)
+    closures = models.TextField(
+        blank=True, help_text="Extra closed days, one per line: 2026-12-24."
+    )
+    extra_working_days = models.TextField(
+        blank=True,
+        help_text="Working days that override the week, one per line: "
+        "'2026-02-14 09:00-18:00'.",
+    )
+
+    class Meta:
+        ordering = ["calendar", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["calendar", "version"], name="unique_calendar_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar.department.code} calendar v{self.version}"
+
+    def clean(self) -> None:
+        for day in WEEKDAYS:
+            try:
+                parse_hours(getattr(self, day))
+            except ValueError as error:
+                raise ValidationError({day: str(error)}) from None
+        _parse_dates(self.closures)
+        _parse_extra_days(self.extra_working_days)
+        if self.holiday_country:
+            import holidays
+
+            try:
+                holidays.country_holidays(
+                    self.holiday_country, subdiv=self.holiday_subdivision or None
+                )
+            except (NotImplementedError, KeyError, ValueError) as error:
+                raise ValidationError({"holiday_country": str(error)}) from None
+
+    def spec(self) -> CalendarSpec:
+        return CalendarSpec(
+            timezone=self.timezone,
+            weekly={
+                index: tuple(parse_hours(getattr(self, day)))
+                for index, day in enumerate(WEEKDAYS)
+            },
+            holiday_country=self.holiday_country,
+            holiday_subdivision=self.holiday_subdivision,
+            closures=_parse_dates(self.closures),
+            extra_working_days={
+                d: tuple(v)
+                for d, v in _parse_extra_days(self.extra_working_days).items()
+            },
+        )
+
+
+# ---------------------------------------------------------------------------
+# Policies
+# ---------------------------------------------------------------------------
+
+
+def _duration_field(label: str) -> Any:
+    return models.DurationField(
+        null=True,
+        blank=True,
+        help_text=f"Business time for {label} (empty: no target). E.g. 4:00:00.",
+    )
+
+
+class SLAPolicy(models.Model):
+    """A department's SLA policy; its targets live in versions."""
+
+    department = models.OneToOneField(
+        Department, on_delete=models.PROTECT, related_name="sla_policy"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SLA policy"
+        verbose_name_plural = "SLA policies"
+
+    def __str__(self) -> str:
+        return f"SLA policy of {self.department.name}"
+
+
+class SLAPolicyVersion(ImmutableVersion):
+    """Targets by priority (with per-scenario overrides), the warning
+    threshold, and whether waiting on the customer pauses the clocks.
+
+    For the front line, the resolution targets are the customer-facing
+    target for the whole ticket; for other departments they bound how long
+    the department may keep a ticket.
+    """
+
+    policy = models.ForeignKey(
+        SLAPolicy, on_delete=models.PROTECT, related_name="versions"
+    )
+    response_low = _duration_field("a first response to a low-priority ticket")
+    response_normal = _duration_field("a first response to a normal ticket")
+    response_high = _duration_field("a first response to a high-priority ticket")
+    response_urgent = _duration_field("a first response to an urgent ticket")
+    resolution_low = _duration_field("resolving a low-priority ticket")
+    resolution_normal = _duration_field("resolving a normal ticket")
+    resolution_high = _duration_field("resolving a high-priority ticket")
+    resolution_urgent = _duration_field("resolving an urgent ticket")
+    scenario_overrides = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Per scenario code, minutes by kind and priority: "
+        '{"REFUND": {"response": {"normal": 120}}}.',
+    )
+    warn_percent = models.PositiveSmallIntegerField(
+        default=75, validators=[MinValueValidator(1), MaxValueValidator(99)]
+    )
+    pause_on_waiting = models.BooleanField(
+        default=True, help_text="Waiting on the customer pauses the clocks."
+    )
+
+    class Meta:
+        ordering = ["policy", "-version"]
+        verbose_name = "SLA policy version"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "version"], name="unique_policy_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy.department.code} policy v{self.version}"
+
+    def clean(self) -> None:
+        overrides = self.scenario_overrides or {}
+        if not isinstance(overrides, dict):
+            raise ValidationError({"scenario_overrides": "Must be an object."})
+        for scenario, kinds in overrides.items():
+            if not isinstance(kinds, dict):
+                raise ValidationError(
+                    {"scenario_overrides": f"{scenario}: must be an object."}
+                )
+            for kind, targets in kinds.items():
+                if kind not in KINDS or not isinstance(targets, dict):
+                    raise ValidationError(
+                        {
+                            "scenario_overrides": f"{scenario}: kinds are "
+                            "response/resolution."
+                        }
+                    )
+                for priority, minutes in targets.items():
+                    if (
+                        priority not in PRIORITIES
+                        or not isinstance(minutes, int)
+                        or minutes <= 0
+                    ):
+                        raise ValidationError(
+                            {
+                                "scenario_overrides": f"{scenario}.{kind}: "
+                                "priorities map "
+                                "to a positive number of minutes."
+                            }
+                        )
+
+    def target(self, kind: str, priority: str, scenario: str) -> timedelta | None:
+        """The business-time target, the scenario override winning."""
+        override = (self.scenario_overrides or {}).get(scenario.upper(), {})
+        minutes = override.get(kind, {}).get(priority)
+        if minutes:
+            return timedelta(minutes=int(minutes))
+        value: timedelta | None = getattr(self, f"{kind}_{priority}", None)
+        return value if value and value > timedelta(0) else None
+
+
+# ---------------------------------------------------------------------------
+# Read model
+# ---------------------------------------------------------------------------
+
+
+class SLAClock(models.Model):
+    """One row per clock: a stint's response (or ownership) clock, or the
+    ticket-level resolution clock (no handoff). Maintained by
+    ``SLAClockProjection`` from the ticket events only."""
+
+    class Kind(models.TextChoices):
+        RESPONSE = "response", "Response"
+        RESOLUTION = "resolution", "Resolution"
+
+    class State(models.TextChoices):
+        RUNNING = "running", "Running"
+        PAUSED = "paused", "Paused"
+        MET = "met", "Met"
+        BREACHED = "breached", "Breached"
+        BREACHED_RUNNING = "breached_running", "Breached, still running"
+
+    id = models.UUIDField(primary_key=True)
+    ticket = models.ForeignKey(
+        TicketSummary,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="clocks",
+    )
+    handoff = models.ForeignKey(
+        Handoff,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="clocks",
+    )
+    department = models.CharField(max_length=16)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    state = models.CharField(max_length=16, choices=State.choices)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    warn_at = models.DateTimeField()
+    target_seconds = models.FloatField()
+    paused_seconds = models.FloatField(default=0)
+    paused_since = models.DateTimeField(null=True, blank=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, blank=True)
+    business_seconds_used = models.FloatField(null=True, blank=True)
+    warning_recorded = models.BooleanField(default=False)
+    warning_position = models.BigIntegerField(null=True, blank=True)
+    breach_recorded = models.BooleanField(default=False)
+    breach_position = models.BigIntegerField(null=True, blank=True)
+    policy_version = models.PositiveIntegerField()
+    calendar_version = models.PositiveIntegerField()
+    pauses_on_waiting = models.BooleanField(default=True)
+    started_position = models.BigIntegerField()
+    stopped_position = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        verbose_name = "SLA clock"
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="slaclock_state_due"),
+            models.Index(
+                fields=["state", "warning_recorded", "warn_at"],
+                name="slaclock_state_warn",
+            ),
+            models.Index(fields=["department", "state"], name="slaclock_dept_state"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.kind} clock due {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.state in (self.State.RUNNING, self.State.BREACHED_RUNNING)
+
+
+class SLANotification(models.Model):
+    """Outbox of warning and breach emails: written by a tracked
+    projection (exactly one row per event), sent by a django-q2 task."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", "Warning"
+        BREACH = "breach", "Breach"
+
+    position = models.BigIntegerField(
+        unique=True, help_text="Log position of the event."
+    )
+    ticket = models.ForeignKey(
+        TicketSummary,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    clock_id = models.UUIDField()
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    department = models.CharField(max_length=16)
+    due_at = models.DateTimeField()
+    occurred_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-position"]
+        indexes = [models.Index(fields=["sent_at", "position"], name="slanotif_unsent")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for {self.department} at {self.position}"

@@ -1,0 +1,243 @@
+"""Writes for the SLA app: new calendar and policy versions, the sweep that
+records warnings and breaches, and notification delivery."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Max
+
+from departments.models import Department, Membership
+from sla.models import (
+    Calendar,
+    CalendarVersion,
+    SLAClock,
+    SLANotification,
+    SLAPolicy,
+    SLAPolicyVersion,
+)
+from tickets import clock
+from tickets.application import CommandResult, get_tickets_application
+from tickets.domain import ClockNotDue, ConcurrencyConflict, SLAAlreadyRecorded
+from tickets.models import TicketSummary
+from tickets.services import project_up_to
+
+logger = logging.getLogger(__name__)
+
+
+# ---------------------------------------------------------------------------
+# Versions
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_version_create(
+    *,
+    department: Department,
+    effective_from: datetime | None = None,
+    created_by: Any = None,
+    **fields: Any,
+) -> CalendarVersion:
+    """Add the next calendar version for ``department``. Running and past
+    clocks keep the version they started with."""
+    calendar, _ = Calendar.objects.get_or_create(department=department)
+    Calendar.objects.select_for_update().get(pk=calendar.pk)
+    last = calendar.versions.aggregate(v=Max("version"))["v"] or 0
+    version = CalendarVersion(
+        calendar=calendar,
+        version=last + 1,
+        effective_from=effective_from or clock.now(),
+        created_by=created_by,
+        **{"timezone": department.timezone, **fields},
+    )
+    version.full_clean()
+    version.save()
+    return version
+
+
+@transaction.atomic
+def policy_version_create(
+    *,
+    department: Department,
+    effective_from: datetime | None = None,
+    created_by: Any = None,
+    **fields: Any,
+) -> SLAPolicyVersion:
+    """Add the next policy version for ``department``. Running and past
+    clocks keep the targets they started with."""
+    policy, _ = SLAPolicy.objects.get_or_create(department=department)
+    SLAPolicy.objects.select_for_update().get(pk=policy.pk)
+    last = policy.versions.aggregate(v=Max("version"))["v"] or 0
+    version = SLAPolicyVersion(
+        policy=policy,
+        version=last + 1,
+        effective_from=effective_from or clock.now(),
+        created_by=created_by,
+        **fields,
+    )
+    version.full_clean()
+    version.save()
+    return version
+
+
+# ---------------------------------------------------------------------------
+# Sweep
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class SweepResult:
+    warnings: int = 0
+    breaches: int = 0
+    skipped: int = 0
+    positions: list[int] = field(default_factory=list)
+
+
+def _record(
+    command: Callable[..., CommandResult],
+    ticket_id: UUID,
+    clock_id: UUID,
+    at: datetime,
+    result: SweepResult,
+) -> bool:
+    """Run one sweep command; a duplicate (another sweep was first, or the
+    clock stopped meanwhile) is skipped, a version conflict is retried on
+    fresh state. Idempotent."""
+    for _ in range(3):
+        try:
+            outcome = command(ticket_id, clock_id=clock_id, at=at)
+        except (SLAAlreadyRecorded, ClockNotDue):
+            result.skipped += 1
+            return False
+        except ConcurrencyConflict:
+            continue
+        result.positions.append(outcome.position)
+        return True
+    result.skipped += 1
+    return False
+
+
+def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
+    """Record a breach for every running clock past its due time and a
+    warning for every running clock past its warning time (one indexed
+    range query each). Safe to run concurrently and to retry: the aggregate
+    accepts at most one warning and one breach per clock."""
+    at = now or clock.now()
+    app = get_tickets_application()
+    result = SweepResult()
+    due = list(
+        SLAClock.objects.filter(state=SLAClock.State.RUNNING, due_at__lte=at)
+        .order_by("due_at")
+        .values_list("ticket_id", "id")[:limit]
+    )
+    for ticket_id, clock_id in due:
+        if _record(app.record_sla_breach, ticket_id, clock_id, at, result):
+            result.breaches += 1
+    breached = {clock_id for _, clock_id in due}
+    warn = (
+        SLAClock.objects.filter(
+            state=SLAClock.State.RUNNING, warning_recorded=False, warn_at__lte=at
+        )
+        .order_by("warn_at")
+        .values_list("ticket_id", "id")[:limit]
+    )
+    for ticket_id, clock_id in warn:
+        if clock_id in breached:
+            continue
+        if _record(app.record_sla_warning, ticket_id, clock_id, at, result):
+            result.warnings += 1
+    if result.positions:
+        project_up_to(max(result.positions))
+    return result
+
+
+# ---------------------------------------------------------------------------
+# Notifications
+# ---------------------------------------------------------------------------
+
+
+def _recipients(department: str) -> list[str]:
+    emails = set(
+        Membership.objects.filter(department__code=department, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+    )
+    shared = (
+        Department.objects.filter(code=department)
+        .values_list("email", flat=True)
+        .first()
+    )
+    if shared:
+        emails.add(shared)
+    return sorted(emails)
+
+
+def notification_send(*, position: int) -> bool:
+    """Email the department about one warning or breach, once. Returns
+    False when it was already sent. A mail failure is recorded on the row
+    and raised, so the task is retried."""
+    with transaction.atomic():
+        row = (
+            SLANotification.objects.select_for_update()
+            .filter(position=position, sent_at__isnull=True)
+            .first()
+        )
+        if row is None:
+            return False
+        ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
+        subject_line = ticket.subject if ticket else str(row.ticket_id)
+        what = (
+            "breached its SLA"
+            if row.kind == SLANotification.Kind.BREACH
+            else "is at risk"
+        )
+        recipients = _recipients(row.department)
+        row.attempts += 1
+        try:
+            if recipients:
+                send_mail(
+                    subject=f"[Baton] {row.department}: ticket {what}: {subject_line}"[
+                        :200
+                    ],
+                    message=(
+                        f"Ticket: {subject_line}\n"
+                        f"Ticket id: {row.ticket_id}\n"
+                        f"Department: {row.department}\n"
+                        f"Due: {row.due_at:%Y-%m-%d %H:%M} UTC\n"
+                        f"Recorded: {row.occurred_at:%Y-%m-%d %H:%M} UTC\n"
+                    ),
+                    from_email=settings.DEFAULT_FROM_EMAIL,
+                    recipient_list=recipients,
+                )
+        except Exception as error:
+            row.last_error = f"{type(error).__name__}: {error}"[:2000]
+            row.save(update_fields=["attempts", "last_error"])
+            raise
+        row.recipients = ", ".join(recipients)
+        row.sent_at = clock.now()
+        row.last_error = ""
+        row.save(update_fields=["attempts", "recipients", "sent_at", "last_error"])
+        return True
+
+
+def notifications_send_pending(*, limit: int = 200) -> int:
+    """Send outbox rows still unsent (safety net for lost enqueues)."""
+    sent = 0
+    for position in (
+        SLANotification.objects.filter(sent_at__isnull=True)
+        .order_by("position")
+        .values_list("position", flat=True)[:limit]
+    ):
+        try:
+            sent += notification_send(position=position)
+        except Exception:
+            logger.exception("Sending SLA notification %s failed", position)
+    return sent

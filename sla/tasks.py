@@ -1,0 +1,22 @@
+"""django-q2 tasks. They take ids, are idempotent, and call services."""
+
+from __future__ import annotations
+
+from sla import services
+
+
+def sweep_sla_clocks() -> dict[str, int]:
+    """Scheduled every BATON_SLA_SWEEP_MINUTES: record warnings and
+    breaches, then re-send any notification still unsent."""
+    result = services.sla_sweep()
+    resent = services.notifications_send_pending()
+    return {
+        "warnings": result.warnings,
+        "breaches": result.breaches,
+        "skipped": result.skipped,
+        "notifications_resent": resent,
+    }
+
+
+def send_sla_notification(position: int) -> bool:
+    return services.notification_send(position=position)

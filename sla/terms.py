@@ -1,0 +1,112 @@
+"""The SLA port used by TicketsApplication: due times from the departments'
+policy and calendar versions in force when a clock starts.
+
+Calendar versions are immutable, so built calendars are cached per
+(department, version) for the life of the process. Version 0 is the
+built-in calendar of a department that has none: 24 hours a day, 7 days a
+week.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+
+from sla.calendar import BusinessCalendar, CalendarSpec
+from sla.models import CalendarVersion, SLAPolicyVersion
+from tickets.domain import ClockTerms
+
+ROUND_THE_CLOCK = CalendarSpec(
+    timezone="UTC", weekly=dict.fromkeys(range(7), ((0, 1440),))
+)
+
+
+def policy_version_at(department: str, at: datetime) -> SLAPolicyVersion | None:
+    return (
+        SLAPolicyVersion.objects.filter(
+            policy__department__code=department, effective_from__lte=at
+        )
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+
+
+def calendar_version_at(department: str, at: datetime) -> CalendarVersion | None:
+    return (
+        CalendarVersion.objects.filter(
+            calendar__department__code=department, effective_from__lte=at
+        )
+        .order_by("-effective_from", "-version")
+        .first()
+    )
+
+
+class PolicySLAPort:
+    """Implements ``tickets.domain.SLAPort`` with Django-stored versions."""
+
+    _cache: dict[tuple[str, int], BusinessCalendar] = {}
+    _lock = threading.Lock()
+
+    def calendar(
+        self, department: str, version: int, row: CalendarVersion | None = None
+    ) -> BusinessCalendar:
+        key = (department, version)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        if version == 0:
+            spec = ROUND_THE_CLOCK
+        else:
+            row = row or CalendarVersion.objects.get(
+                calendar__department__code=department, version=version
+            )
+            spec = row.spec()
+        built = BusinessCalendar(spec)
+        with self._lock:
+            return self._cache.setdefault(key, built)
+
+    def terms(
+        self,
+        *,
+        kind: str,
+        department: str,
+        priority: str,
+        scenario: str,
+        start: datetime,
+    ) -> ClockTerms | None:
+        policy = policy_version_at(department, start)
+        if policy is None:
+            return None
+        target = policy.target(kind, priority, scenario)
+        if target is None:
+            return None
+        row = calendar_version_at(department, start)
+        number = row.version if row is not None else 0
+        calendar = self.calendar(department, number, row)
+        return ClockTerms(
+            target_seconds=target.total_seconds(),
+            due_at=calendar.add_business_time(start, target),
+            warn_at=calendar.add_business_time(
+                start, target * policy.warn_percent / 100
+            ),
+            policy_version=policy.version,
+            calendar_version=number,
+            pauses_on_waiting=policy.pause_on_waiting,
+        )
+
+    def business_seconds(
+        self, *, department: str, calendar_version: int, start: datetime, end: datetime
+    ) -> float:
+        calendar = self.calendar(department, calendar_version)
+        return calendar.business_time_between(start, end).total_seconds()
+
+    def shift(
+        self,
+        *,
+        department: str,
+        calendar_version: int,
+        instant: datetime,
+        seconds: float,
+    ) -> datetime:
+        calendar = self.calendar(department, calendar_version)
+        return calendar.add_business_time(instant, timedelta(seconds=seconds))
