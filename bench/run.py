@@ -438,6 +438,114 @@ def calendar_arithmetic(ctx: Context) -> Figures:
     }
 
 
+SWEEP_CLOCKS = 100_000
+SWEEP_DUE = 100
+
+
+@benchmark("sla_sweep")
+def sla_sweep_benchmark(ctx: Context) -> Figures:
+    """Seconds for one SLA sweep over 100,000 running clocks, versus a naive
+    sweep (load every running clock and compare times in Python) over the
+    same rows. Also the sweep that finds 100 real clocks due and records
+    their breaches (commands, events, projections), per breach."""
+    from datetime import UTC, datetime, timedelta
+
+    from departments.models import Department
+    from sla.models import SLAClock
+    from sla.services import policy_version_create, sla_sweep
+    from sla.terms import PolicySLAPort
+    from tickets.application import set_tickets_application
+    from tickets.projection_runner import catch_up, projection_group
+
+    app = ctx.fresh_app()
+    app.sla = PolicySLAPort()
+    set_tickets_application(app)
+    SLAClock.objects.all().delete()
+    t0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+    for code, name, kind in (
+        ("CS", "Customer Service", Department.Kind.FRONT_LINE),
+        ("FIN", "Finance", Department.Kind.BACK_OFFICE),
+    ):
+        Department.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind}
+        )
+    policy_version_create(
+        department=Department.objects.get(code="FIN"),
+        effective_from=t0 - timedelta(days=1),
+        response_normal=timedelta(hours=1),
+    )
+    for n in range(SWEEP_DUE):
+        ticket_id = app.open_ticket(
+            principal=ctx.principal,
+            front_line=ctx.cs,
+            at=t0,
+            **{**TICKET_FIELDS, "customer_ref": f"C{n}"},
+        ).ticket_id
+        app.hand_off_ticket(
+            ticket_id, to=ctx.fin, reason="r", principal=ctx.principal, at=t0
+        )
+    catch_up(app, projection_group("core"))
+    real = SLAClock.objects.count()
+    far = t0 + timedelta(days=3650)
+    SLAClock.objects.bulk_create(
+        [
+            SLAClock(
+                id=uuid4(),
+                ticket_id=uuid4(),
+                department="FIN",
+                kind="response",
+                state="running",
+                started_at=t0,
+                due_at=far,
+                warn_at=far,
+                target_seconds=3600.0,
+                policy_version=1,
+                calendar_version=0,
+                started_position=0,
+            )
+            for _ in range(SWEEP_CLOCKS - real)
+        ],
+        batch_size=5000,
+    )
+    before_due = t0 + timedelta(minutes=30)
+
+    def indexed() -> int:
+        sla_sweep(now=before_due)
+        return SWEEP_CLOCKS
+
+    def naive() -> int:
+        rows = SLAClock.objects.filter(state="running").values_list(
+            "id", "due_at", "warn_at", "warning_recorded"
+        )
+        due = [
+            r for r in rows if r[1] <= before_due or (not r[3] and r[2] <= before_due)
+        ]
+        del due
+        return SWEEP_CLOCKS
+
+    indexed()
+    naive()
+    sweep_samples = [timed(indexed) for _ in range(REPEATS)]
+    naive_samples = [timed(naive) for _ in range(REPEATS)]
+    sweep_seconds = statistics.median(seconds for _, seconds in sweep_samples)
+    naive_seconds = statistics.median(seconds for _, seconds in naive_samples)
+
+    started = time.perf_counter()
+    result = sla_sweep(now=t0 + timedelta(hours=2))
+    due_seconds = time.perf_counter() - started
+    if result.breaches != SWEEP_DUE:
+        raise RuntimeError(f"expected {SWEEP_DUE} breaches, got {result.breaches}")
+    set_tickets_application(None)
+    return {
+        "ratio": round(sweep_seconds / naive_seconds, 4),
+        "running_clocks": SWEEP_CLOCKS,
+        "sweep_seconds": round(sweep_seconds, 4),
+        "naive_sweep_seconds": round(naive_seconds, 4),
+        "sweep_recording_100_breaches_seconds": round(due_seconds, 3),
+        "ms_per_breach_recorded": round(due_seconds / SWEEP_DUE * 1000, 2),
+    }
+
+
 # ---------------------------------------------------------------------------
 # Environment: throw-away databases, Django set-up
 # ---------------------------------------------------------------------------

@@ -1,0 +1,77 @@
+"""Warning and breach notifications: one outbox row per event, emailed
+after commit, re-sent by the sweep when an enqueue was lost, never
+duplicated, and never re-sent by a rebuild."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import time_machine
+from django.core import mail
+
+from sla import services as sla_services
+from sla.models import SLANotification
+from sla.tasks import sweep_sla_clocks
+from tests import helpers
+from tickets import services
+from tickets.application import get_tickets_application
+from tickets.models import TimelineEntry
+from tickets.projection_runner import projection_group, rebuild
+
+T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
+
+
+def _breached_ticket(org: helpers.Org) -> Any:
+    with time_machine.travel(T0 - timedelta(days=1), tick=False):
+        sla_services.policy_version_create(
+            department=org.departments["FIN"], response_normal=timedelta(hours=1)
+        )
+    with time_machine.travel(T0, tick=False):
+        tid = helpers.open_ticket(org)
+        services.ticket_hand_off(
+            principal=org.agent("CS"), ticket_id=tid, to_department="FIN", reason="r"
+        )
+    return tid
+
+
+def test_a_lost_enqueue_is_sent_by_the_next_sweep_exactly_once(org: helpers.Org) -> None:
+    _breached_ticket(org)
+    # No on-commit callbacks run here (the test transaction never commits),
+    # which is exactly a lost enqueue: the row waits in the outbox.
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        sla_services.sla_sweep()
+    [row] = SLANotification.objects.all()
+    assert (row.kind, row.department, row.sent_at) == ("breach", "FIN", None)
+    assert mail.outbox == []
+
+    with time_machine.travel(T0 + timedelta(hours=3, minutes=1), tick=False):
+        summary = sweep_sla_clocks()
+        again = sweep_sla_clocks()
+    assert summary["notifications_resent"] == 1 and again["notifications_resent"] == 0
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["fin_agent@example.com", "fin_lead@example.com"]
+    assert "Refund not received" in mail.outbox[0].subject
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.attempts == 1
+    assert row.recipients == "fin_agent@example.com, fin_lead@example.com"
+
+
+def test_the_notification_outbox_refuses_a_rebuild(org: helpers.Org) -> None:
+    with pytest.raises(ValueError, match="Not rebuildable"):
+        rebuild(get_tickets_application(), projection_group("notifications"))
+
+
+def test_clock_entries_are_internal_only(org: helpers.Org) -> None:
+    tid = _breached_ticket(org)
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        sla_services.sla_sweep()
+    entries = TimelineEntry.objects.filter(ticket_id=tid)
+    clock_types = {"ClockStarted", "ClockStopped", "SLABreached", "SLAWarningIssued",
+                   "ClockPaused", "ClockResumed"}
+    clock_entries = [e for e in entries if e.event_type in clock_types]
+    assert {e.event_type for e in clock_entries} == {"ClockStarted", "SLABreached"}
+    assert all(e.audience == "internal" for e in clock_entries)
+    [breach] = [e for e in clock_entries if e.event_type == "SLABreached"]
+    assert breach.text == "FIN response SLA breached: it was due 2026-03-02 03:00 UTC."
