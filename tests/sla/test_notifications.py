@@ -36,7 +36,7 @@ def _breached_ticket(org: helpers.Org) -> Any:
     return tid
 
 
-def test_a_lost_enqueue_is_sent_by_the_next_sweep_exactly_once(org: helpers.Org) -> None:
+def test_a_lost_enqueue_is_sent_by_the_next_sweep_once(org: helpers.Org) -> None:
     _breached_ticket(org)
     # No on-commit callbacks run here (the test transaction never commits),
     # which is exactly a lost enqueue: the row waits in the outbox.
@@ -68,8 +68,14 @@ def test_clock_entries_are_internal_only(org: helpers.Org) -> None:
     with time_machine.travel(T0 + timedelta(hours=3), tick=False):
         sla_services.sla_sweep()
     entries = TimelineEntry.objects.filter(ticket_id=tid)
-    clock_types = {"ClockStarted", "ClockStopped", "SLABreached", "SLAWarningIssued",
-                   "ClockPaused", "ClockResumed"}
+    clock_types = {
+        "ClockStarted",
+        "ClockStopped",
+        "SLABreached",
+        "SLAWarningIssued",
+        "ClockPaused",
+        "ClockResumed",
+    }
     clock_entries = [e for e in entries if e.event_type in clock_types]
     assert {e.event_type for e in clock_entries} == {"ClockStarted", "SLABreached"}
     assert all(e.audience == "internal" for e in clock_entries)
