@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tickets.models import Handoff, ProjectionTracking, TicketSummary, TimelineEntry
+from tickets import clock
+from tickets.models import (
+    ApiToken,
+    Handoff,
+    ProjectionTracking,
+    TicketSummary,
+    TimelineEntry,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -103,3 +111,44 @@ class HandoffAdmin(ReadOnlyAdmin):
 @admin.register(ProjectionTracking)
 class ProjectionTrackingAdmin(ReadOnlyAdmin):
     list_display = ["projection", "application", "position", "updated_at"]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Tokens are issued here (the key is shown once) and revoked, never
+    edited: only a hash of the key is stored."""
+
+    list_display = [
+        "name",
+        "user",
+        "key_prefix",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    fields = ["name", "user"]
+    actions = ["revoke"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: Any, change: bool
+    ) -> None:
+        token, key = ApiToken.issue(user=obj.user, name=obj.name)
+        obj.pk = token.pk
+        obj.key_prefix, obj.key_hash = token.key_prefix, token.key_hash
+        self.message_user(
+            request,
+            f"Token issued. Copy the key now, it is not shown again: {key}",
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
+        self.message_user(request, f"Revoked {count} token(s).")

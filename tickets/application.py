@@ -347,6 +347,47 @@ class TicketsApplication(Application[UUID]):
             lambda t: t.assign(agent=agent, actor=_actor(principal, t), at=at),
         )
 
+    def rate_handoff(
+        self,
+        ticket_id: UUID,
+        *,
+        handoff_id: UUID,
+        score: Any,
+        comment: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.rate_handoff(
+                handoff_id=handoff_id,
+                score=score,
+                comment=comment,
+                actor=_actor(principal, t),
+                at=at,
+            ),
+        )
+
+    def rate_experience(
+        self,
+        ticket_id: UUID,
+        *,
+        score: Any,
+        comment: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.rate_experience(
+                score=score, comment=comment, actor=_actor(principal, t), at=at
+            ),
+        )
+
     def record_sla_warning(
         self, ticket_id: UUID, *, clock_id: UUID, at: datetime
     ) -> CommandResult:

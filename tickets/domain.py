@@ -100,6 +100,7 @@ MAX_TEXT = 10_000
 MAX_REASON = 1_000
 MAX_SHORT = 200
 MAX_EXTERNAL_REF = 128
+MAX_COMMENT = 2_000
 SCENARIO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -346,6 +347,31 @@ class NoChange(TicketError):
     code = "no_change"
 
 
+class UnknownHandoff(TicketError):
+    """Raised when a rating names a handoff that is not one of this
+    ticket's stints."""
+
+    code = "unknown_handoff"
+
+
+class HandoffNotFinished(TicketError):
+    """Raised when a handoff is rated before its department's part ended."""
+
+    code = "handoff_not_finished"
+
+
+class AlreadyRated(TicketError):
+    """Raised when a handoff (or the ticket) is rated a second time."""
+
+    code = "already_rated"
+
+
+class InvalidScore(TicketError):
+    """Raised when a rating is not a whole number from 1 to 5."""
+
+    code = "invalid_score"
+
+
 class ClockNotFound(TicketError):
     """Raised when a ticket has no clock with the given id."""
 
@@ -446,6 +472,12 @@ def _timezone(value: Any) -> str:
             code="invalid_timezone",
         ) from None
     return text
+
+
+def _score(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise InvalidScore("A score is a whole number from 1 to 5.", field="score")
+    return value
 
 
 def _instant(at: datetime) -> datetime:
@@ -574,6 +606,7 @@ class Ticket(Aggregate):
             ticket.assignee_id = None
             ticket.stints = {}
             ticket.clocks = {}
+            ticket.experience_rated = False
             ticket.current_stint_id = None
             ticket.resolved_at = None
             ticket._start_stint(
@@ -714,6 +747,31 @@ class Ticket(Aggregate):
             ticket.assignee_id = self.agent_id
             ticket.stints[self.stint_id].agent_id = self.agent_id
 
+    class HandoffRated(Event):
+        """The customer rated one department's part of the journey. The
+        department and agent are those of the stint, fixed when it ran."""
+
+        TOPIC = _topic("HandoffRated")
+        handoff_id: UUID
+        department: str
+        department_name: str
+        agent_id: str
+        score: int
+        comment: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.stints[self.handoff_id].rated = True
+
+    class ExperienceRated(Event):
+        """The customer rated the ticket as a whole, after resolution."""
+
+        TOPIC = _topic("ExperienceRated")
+        score: int
+        comment: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.experience_rated = True
+
     class ClockStarted(Event):
         """A department's clock started, with its due time fixed here."""
 
@@ -835,6 +893,7 @@ class Ticket(Aggregate):
     resolved_at: datetime | None
     resolved_by: str | None
     clocks: dict[UUID, Clock]
+    experience_rated: bool
 
     def __init__(self) -> None:
         """State is set by :class:`Ticket.Opened`; see :meth:`open`."""
@@ -1155,6 +1214,61 @@ class Ticket(Aggregate):
             agent_id=agent.id,
             agent_name=_text(agent.name, "agent_name", MAX_SHORT),
             department=self.owner,
+        )
+
+    def rate_handoff(
+        self,
+        *,
+        handoff_id: UUID,
+        score: Any,
+        comment: str = "",
+        actor: Actor,
+        at: datetime,
+    ) -> None:
+        """Rate a finished stint (the department handed the ticket on or
+        resolved it), once. Attributed to that stint's department and the
+        agent who handled it."""
+        self._require_not_closed()
+        stint = self.stints.get(handoff_id)
+        if stint is None:
+            raise UnknownHandoff(
+                "That handoff is not part of this ticket.", field="handoff_id"
+            )
+        if not stint.is_finished:
+            raise HandoffNotFinished(
+                f"{stint.department_name} is still working on this; rate it "
+                "once it has handed the ticket on or resolved it.",
+                field="handoff_id",
+            )
+        if stint.rated:
+            raise AlreadyRated("This handoff is already rated.", field="handoff_id")
+        self._trigger(
+            self.HandoffRated,
+            actor,
+            at,
+            handoff_id=handoff_id,
+            department=stint.department,
+            department_name=stint.department_name,
+            agent_id=stint.agent_id or "",
+            score=_score(score),
+            comment=_text(comment, "comment", MAX_COMMENT, required=False),
+        )
+
+    def rate_experience(
+        self, *, score: Any, comment: str = "", actor: Actor, at: datetime
+    ) -> None:
+        """Rate the whole ticket once, after it is resolved."""
+        self._require_not_closed()
+        if self.status != Status.RESOLVED:
+            raise TicketNotResolved("The ticket can be rated once it is resolved.")
+        if self.experience_rated:
+            raise AlreadyRated("The ticket is already rated.")
+        self._trigger(
+            self.ExperienceRated,
+            actor,
+            at,
+            score=_score(score),
+            comment=_text(comment, "comment", MAX_COMMENT, required=False),
         )
 
     def record_sla_warning(self, *, clock_id: UUID, actor: Actor, at: datetime) -> None:

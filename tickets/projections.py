@@ -123,6 +123,18 @@ class TicketSummaryProjection(Projection):
     def waiting(self, e: Any, position: int, session: ProjectionSession) -> None:
         self._touch(e, position, session, status=Status.WAITING)
 
+    @handles(Ticket.HandoffRated)
+    def handoff_rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._touch(e, position, session)
+
+    @handles(Ticket.ExperienceRated)
+    def experience_rated(
+        self, e: Any, position: int, session: ProjectionSession
+    ) -> None:
+        self._touch(
+            e, position, session, experience_score=e.score, experience_comment=e.comment
+        )
+
     @handles(Ticket.WaitingEnded)
     def waiting_ended(self, e: Any, position: int, session: ProjectionSession) -> None:
         self._touch(e, position, session, status=Status.OPEN)
@@ -279,6 +291,15 @@ class HandoffProjection(Projection):
     @handles(Ticket.Resolved)
     def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
         self._end(session, e.stint_id, e, position, Handoff.Outcome.RESOLVED)
+
+    @handles(Ticket.HandoffRated)
+    def rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+        stint = session.require(Handoff, e.handoff_id)
+        stint.rating_score = e.score
+        stint.rating_comment = e.comment
+        stint.rated_at = e.timestamp
+        stint.rating_position = position
+        session.changed(stint)
 
     @handles(Ticket.AgentAssigned)
     def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
@@ -554,4 +575,30 @@ class TimelineProjection(Projection):
             session,
             f"{e.department} {CLOCK_WORDS[e.kind]} SLA breached: it was due "
             f"{_utc(e.due_at)}.",
+        )
+
+    @handles(Ticket.HandoffRated)
+    def handoff_rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text=f"You rated {e.department_name} {e.score} out of 5.",
+            body=e.comment,
+            department=e.department,
+            stint_id=e.handoff_id,
+        )
+
+    @handles(Ticket.ExperienceRated)
+    def experience_rated(
+        self, e: Any, position: int, session: ProjectionSession
+    ) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            text=f"You rated the whole experience {e.score} out of 5.",
+            body=e.comment,
         )

@@ -434,3 +434,47 @@ def ticket_assign(
             expected_version=expected_version,
         )
     )
+
+
+def ticket_rate_handoff(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    handoff_id: UUID,
+    score: Any,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> CommandResult:
+    """Record the customer's rating of one finished handoff."""
+    return _run(
+        get_tickets_application().rate_handoff(
+            ticket_id,
+            handoff_id=handoff_id,
+            score=score,
+            comment=comment,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_rate_experience(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    score: Any,
+    comment: str = "",
+    expected_version: int | None = None,
+) -> CommandResult:
+    """Record the customer's rating of the whole ticket."""
+    return _run(
+        get_tickets_application().rate_experience(
+            ticket_id,
+            score=score,
+            comment=comment,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )

@@ -65,6 +65,8 @@ class TicketSummary(models.Model):
     updated_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    experience_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    experience_comment = models.TextField(blank=True)
     version = models.PositiveIntegerField()
     position = models.BigIntegerField(help_text="Log position of the last event.")
 
@@ -119,6 +121,10 @@ class Handoff(models.Model):
     ended_position = models.BigIntegerField(null=True, blank=True)
     agent_id = models.CharField(max_length=64, blank=True)
     agent_name = models.CharField(max_length=200, blank=True)
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    rating_position = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["ticket_id", "started_position"]

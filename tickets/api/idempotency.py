@@ -1,0 +1,120 @@
+"""``Idempotency-Key`` for POST requests.
+
+The first response to a key is stored with a hash of the request; a retry
+with the same key and body gets the same status and body back and runs
+nothing; the same key with a different request is a 422. Keys are scoped
+to the caller (token or user) and expire after 24 hours. Transient
+failures (409, 412, 429, 5xx) are not stored, so a retry runs again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import IntegrityError, transaction
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from config.exceptions import problem_response
+from tickets import clock
+from tickets.models import ApiToken, IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+KEPT_HEADERS = ("ETag", "Location")
+NOT_STORED = {409, 412, 429}
+ABANDONED_AFTER = timedelta(minutes=10)
+
+
+def _scope(request: Request) -> str:
+    if isinstance(request.auth, ApiToken):
+        return f"token:{request.auth.pk}"
+    return f"user:{request.user.pk}"
+
+
+def _fingerprint(request: Request, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body or b"{}"), sort_keys=True).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (str(request.method).encode(), request.path.encode(), canonical):
+        digest.update(part + b"\0")
+    return digest.hexdigest()
+
+
+def idempotent(
+    handler: Callable[[Request], Response],
+    request: Request,
+    on_error: Callable[[Exception], Response],
+) -> Response:
+    """Run ``handler`` at most once per idempotency key."""
+    key = request.headers.get(HEADER)
+    if key is None:
+        return handler(request)
+    if not key.strip() or len(key) > 255:
+        return problem_response(
+            400, "invalid_idempotency_key", "Idempotency-Key must be 1-255 characters."
+        )
+    body = request._request.body  # read before DRF parses the stream
+    fingerprint = _fingerprint(request, body)
+    scope, now = _scope(request), clock.now()
+    IdempotencyRecord.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
+    IdempotencyRecord.objects.filter(
+        scope=scope, key=key, status=0, created_at__lte=now - ABANDONED_AFTER
+    ).delete()
+    try:
+        with transaction.atomic():
+            record = IdempotencyRecord.objects.create(
+                scope=scope,
+                key=key,
+                method=str(request.method),
+                path=request.path[:500],
+                request_hash=fingerprint,
+                created_at=now,
+                expires_at=now + IdempotencyRecord.TTL,
+            )
+    except IntegrityError:
+        existing = IdempotencyRecord.objects.get(scope=scope, key=key)
+        if existing.request_hash != fingerprint:
+            return problem_response(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request.",
+            )
+        if existing.status == 0:
+            return problem_response(
+                409,
+                "idempotency_key_in_progress",
+                "A request with this Idempotency-Key is still being processed.",
+            )
+        headers = dict(existing.response_headers or {})
+        headers[REPLAYED_HEADER] = "true"
+        data = (
+            json.loads(bytes(existing.response_body))
+            if existing.response_body
+            else None
+        )
+        response = Response(data, status=existing.status, headers=headers)
+        if existing.status >= 400:
+            response.content_type = "application/problem+json"
+        return response
+
+    try:
+        response = handler(request)
+    except Exception as error:  # the handler's own error response is stored
+        response = on_error(error)
+    if response.status_code in NOT_STORED or response.status_code >= 500:
+        record.delete()
+        return response
+    record.status = response.status_code
+    record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder).encode()
+    record.response_headers = {
+        h: response[h] for h in KEPT_HEADERS if response.has_header(h)
+    }
+    record.save(update_fields=["status", "response_body", "response_headers"])
+    return response

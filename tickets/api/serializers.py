@@ -1,0 +1,259 @@
+"""Input and output shapes of the REST API (documented in the schema).
+
+Inputs check types only: the domain checks lengths and rules and answers
+with its stable codes (``reason_required``, ``field_too_long``...).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from sla.models import SLAClock
+from sla.selectors import business_seconds_left, business_seconds_used
+from tickets.domain import Channel, Priority, RootCause
+from tickets.models import Handoff, TicketSummary, TimelineEntry
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(
+        required=False, allow_blank=True, default="", trim_whitespace=False, **kwargs
+    )
+
+
+# -- problems ----------------------------------------------------------------
+
+
+class ProblemFieldErrorSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    message = serializers.CharField()
+    code = serializers.CharField()
+
+
+class ProblemSerializer(serializers.Serializer[Any]):
+    """RFC 9457 problem details with Baton's stable ``code``."""
+
+    type = serializers.CharField()
+    title = serializers.CharField()
+    status = serializers.IntegerField()
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    instance = serializers.CharField(required=False)
+    field = serializers.CharField(required=False)
+    errors = ProblemFieldErrorSerializer(many=True, required=False)  # type: ignore[assignment]
+
+
+# -- inputs --------------------------------------------------------------------
+
+
+class TicketOpenInputSerializer(serializers.Serializer[Any]):
+    subject = _text(help_text="Required; at most 200 characters.")
+    description = _text()
+    customer_ref = _text(help_text="Your reference for the customer; required.")
+    customer_name = _text()
+    customer_contact = _text()
+    customer_timezone = serializers.CharField(required=False, default="UTC")
+    channel = serializers.ChoiceField(choices=[c.value for c in Channel])
+    external_ref = _text(help_text="Your system's id for this ticket.")
+    scenario = _text(help_text="Business scenario code, e.g. REFUND.")
+    priority = serializers.ChoiceField(
+        choices=[p.value for p in Priority], required=False, default="normal"
+    )
+    department = serializers.CharField(
+        required=False,
+        default=None,
+        allow_null=True,
+        help_text="Front-line department code; defaults to yours or the only one.",
+    )
+
+
+class HandOffInputSerializer(serializers.Serializer[Any]):
+    to_department = serializers.CharField(help_text="Department code, e.g. FIN.")
+    reason = _text(help_text="Required: why this department now owns it.")
+
+
+class BodyInputSerializer(serializers.Serializer[Any]):
+    body = _text(help_text="Required; at most 10,000 characters.")
+
+
+class ReasonInputSerializer(serializers.Serializer[Any]):
+    reason = _text()
+
+
+class EmptyInputSerializer(serializers.Serializer[Any]):
+    pass
+
+
+class ResolveInputSerializer(serializers.Serializer[Any]):
+    resolution = _text(help_text="Required: what was done.")
+    root_cause = serializers.ChoiceField(choices=[c.value for c in RootCause])
+
+
+class AssignInputSerializer(serializers.Serializer[Any]):
+    agent_id = serializers.IntegerField(help_text="User id of a member of the owner.")
+
+
+class PriorityInputSerializer(serializers.Serializer[Any]):
+    priority = serializers.ChoiceField(choices=[p.value for p in Priority])
+
+
+class ScenarioInputSerializer(serializers.Serializer[Any]):
+    scenario = _text(help_text="Scenario code; empty clears it.")
+
+
+class RatingInputSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The handoff (stint) rated; omit to rate the whole ticket.",
+    )
+    score = serializers.IntegerField(help_text="1 to 5.")
+    comment = _text()
+
+
+# -- outputs -------------------------------------------------------------------
+
+
+class ClockSerializer(serializers.ModelSerializer[SLAClock]):
+    business_seconds_used = serializers.SerializerMethodField()
+    business_seconds_left = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SLAClock
+        fields = [
+            "id",
+            "ticket_id",
+            "handoff_id",
+            "department",
+            "kind",
+            "state",
+            "started_at",
+            "due_at",
+            "warn_at",
+            "stopped_at",
+            "outcome",
+            "target_seconds",
+            "paused_seconds",
+            "business_seconds_used",
+            "business_seconds_left",
+            "warning_recorded",
+            "breach_recorded",
+            "policy_version",
+            "calendar_version",
+        ]
+
+    def get_business_seconds_used(self, clock: SLAClock) -> float:
+        return round(business_seconds_used(clock), 3)
+
+    def get_business_seconds_left(self, clock: SLAClock) -> float:
+        return round(business_seconds_left(clock), 3)
+
+
+class HandoffSerializer(serializers.ModelSerializer[Handoff]):
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "kind",
+            "from_department",
+            "department",
+            "department_name",
+            "reason",
+            "started_at",
+            "first_response_at",
+            "outcome",
+            "outcome_at",
+            "ended_at",
+            "agent_id",
+            "agent_name",
+            "rating_score",
+            "rating_comment",
+        ]
+
+
+class TicketSerializer(serializers.ModelSerializer[TicketSummary]):
+    id = serializers.UUIDField(source="ticket_id")
+    clocks = ClockSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TicketSummary
+        fields = [
+            "id",
+            "subject",
+            "description",
+            "status",
+            "priority",
+            "scenario",
+            "channel",
+            "customer_ref",
+            "customer_name",
+            "customer_contact",
+            "customer_timezone",
+            "external_ref",
+            "front_line",
+            "owner",
+            "owner_name",
+            "owner_since",
+            "current_stint_id",
+            "assignee_id",
+            "assignee_name",
+            "handoff_count",
+            "reopen_count",
+            "opened_at",
+            "updated_at",
+            "resolved_at",
+            "closed_at",
+            "experience_score",
+            "version",
+            "clocks",
+        ]
+
+
+class TicketDetailSerializer(TicketSerializer):
+    handoffs = HandoffSerializer(many=True, read_only=True)
+
+    class Meta(TicketSerializer.Meta):
+        fields = [*TicketSerializer.Meta.fields, "handoffs"]
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer[TimelineEntry]):
+    actor = serializers.CharField(source="actor_short_name")
+
+    class Meta:
+        model = TimelineEntry
+        fields = [
+            "position",
+            "occurred_at",
+            "event_type",
+            "text",
+            "body",
+            "department",
+            "actor",
+        ]
+
+
+class CustomerTimelineSerializer(serializers.Serializer[Any]):
+    ticket_id = serializers.UUIDField()
+    status = serializers.CharField()
+    owner = serializers.CharField()
+    owner_name = serializers.CharField()
+    owner_since = serializers.DateTimeField()
+    entries = TimelineEntrySerializer(many=True)
+
+
+class EventSerializer(serializers.Serializer[Any]):
+    position = serializers.IntegerField(allow_null=True)
+    ticket_id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    type = serializers.CharField()
+    occurred_at = serializers.DateTimeField()
+    actor = serializers.DictField()
+    data = serializers.DictField()  # type: ignore[assignment]
+
+
+class EventPageSerializer(serializers.Serializer[Any]):
+    events = EventSerializer(many=True)
+    next_after = serializers.IntegerField()
+    has_more = serializers.BooleanField()

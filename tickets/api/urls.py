@@ -1,0 +1,27 @@
+from django.urls import path
+
+from tickets.api import views
+
+urlpatterns = [
+    path("tickets/", views.TicketListCreateApi.as_view(), name="tickets"),
+    path("tickets/<uuid:ticket_id>/", views.TicketDetailApi.as_view(), name="ticket"),
+    path("tickets/<uuid:ticket_id>/handoffs/", views.TicketHandOffApi.as_view()),
+    path("tickets/<uuid:ticket_id>/responses/", views.TicketRespondApi.as_view()),
+    path("tickets/<uuid:ticket_id>/notes/", views.TicketAddNoteApi.as_view()),
+    path(
+        "tickets/<uuid:ticket_id>/customer-replies/",
+        views.TicketCustomerReplyApi.as_view(),
+    ),
+    path("tickets/<uuid:ticket_id>/waiting/", views.TicketWaitApi.as_view()),
+    path("tickets/<uuid:ticket_id>/waiting/end/", views.TicketEndWaitingApi.as_view()),
+    path("tickets/<uuid:ticket_id>/resolve/", views.TicketResolveApi.as_view()),
+    path("tickets/<uuid:ticket_id>/reopen/", views.TicketReopenApi.as_view()),
+    path("tickets/<uuid:ticket_id>/close/", views.TicketCloseApi.as_view()),
+    path("tickets/<uuid:ticket_id>/assign/", views.TicketAssignApi.as_view()),
+    path("tickets/<uuid:ticket_id>/priority/", views.TicketPriorityApi.as_view()),
+    path("tickets/<uuid:ticket_id>/scenario/", views.TicketScenarioApi.as_view()),
+    path("tickets/<uuid:ticket_id>/ratings/", views.TicketRateApi.as_view()),
+    path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
+    path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
+    path("events/", views.EventLogApi.as_view(), name="events"),
+]

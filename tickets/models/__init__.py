@@ -1,0 +1,26 @@
+"""Ticket models: read models of the event log (``read_models``) and the
+integration records of the REST API (``integrations``)."""
+
+from tickets.models.integrations import (
+    ApiToken,
+    IdempotencyRecord,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+from tickets.models.read_models import (
+    Handoff,
+    ProjectionTracking,
+    TicketSummary,
+    TimelineEntry,
+)
+
+__all__ = [
+    "ApiToken",
+    "Handoff",
+    "IdempotencyRecord",
+    "ProjectionTracking",
+    "TicketSummary",
+    "TimelineEntry",
+    "WebhookDelivery",
+    "WebhookSubscription",
+]
