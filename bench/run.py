@@ -694,7 +694,11 @@ def _format(value: Any) -> str:
 
 def print_result(name: str, figures: Figures, seconds: float) -> None:
     ratio = figures.get("ratio")
-    head = f"{name:<14} ratio {ratio:.3f}" if ratio is not None else f"{name:<14}"
+    head = (
+        f"{name:<14} ratio {_format(float(ratio))}"
+        if ratio is not None
+        else f"{name:<14}"
+    )
     details = ", ".join(
         f"{key} {_format(value)}"
         for key, value in figures.items()
