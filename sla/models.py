@@ -165,6 +165,11 @@ class CalendarVersion(ImmutableVersion):
                 raise ValidationError({day: str(error)}) from None
         _parse_dates(self.closures)
         _parse_extra_days(self.extra_working_days)
+        if not any(parse_hours(getattr(self, day)) for day in WEEKDAYS):
+            raise ValidationError(
+                "A calendar needs working hours on at least one weekday; "
+                "otherwise no clock could ever fall due."
+            )
         if self.holiday_country:
             import holidays
 

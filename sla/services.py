@@ -26,7 +26,12 @@ from sla.models import (
 )
 from tickets import clock
 from tickets.application import CommandResult, get_tickets_application
-from tickets.domain import ClockNotDue, ConcurrencyConflict, SLAAlreadyRecorded
+from tickets.domain import (
+    ClockNotDue,
+    ConcurrencyConflict,
+    SLAAlreadyRecorded,
+    TicketError,
+)
 from tickets.models import TicketSummary
 from tickets.services import project_up_to
 
@@ -105,7 +110,7 @@ def _record(
     command: Callable[..., CommandResult],
     ticket_id: UUID,
     clock_id: UUID,
-    at: datetime,
+    at: datetime | None,
     result: SweepResult,
 ) -> bool:
     """Run one sweep command; a duplicate (another sweep was first, or the
@@ -113,12 +118,19 @@ def _record(
     fresh state. Idempotent."""
     for _ in range(3):
         try:
-            outcome = command(ticket_id, clock_id=clock_id, at=at)
+            outcome = command(ticket_id, clock_id=clock_id, at=at or clock.now())
         except (SLAAlreadyRecorded, ClockNotDue):
             result.skipped += 1
             return False
         except ConcurrencyConflict:
             continue
+        except TicketError as error:
+            # An orphan or damaged read-model row must not block the sweep.
+            logger.warning(
+                "Sweep skipped clock %s of %s: %s", clock_id, ticket_id, error
+            )
+            result.skipped += 1
+            return False
         result.positions.append(outcome.position)
         return True
     result.skipped += 1
@@ -131,6 +143,9 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
     range query each). Safe to run concurrently and to retry: the aggregate
     accepts at most one warning and one breach per clock."""
     at = now or clock.now()
+    # Each command is stamped when it runs (unless ``now`` is given), so a
+    # long sweep never writes an event older than the ticket's last one.
+    stamp = now
     app = get_tickets_application()
     result = SweepResult()
     due = list(
@@ -139,12 +154,15 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
         .values_list("ticket_id", "id")[:limit]
     )
     for ticket_id, clock_id in due:
-        if _record(app.record_sla_breach, ticket_id, clock_id, at, result):
+        if _record(app.record_sla_breach, ticket_id, clock_id, stamp, result):
             result.breaches += 1
     breached = {clock_id for _, clock_id in due}
     warn = (
         SLAClock.objects.filter(
-            state=SLAClock.State.RUNNING, warning_recorded=False, warn_at__lte=at
+            state=SLAClock.State.RUNNING,
+            warning_recorded=False,
+            warn_at__lte=at,
+            due_at__gt=at,  # already due: a breach, not a warning
         )
         .order_by("warn_at")
         .values_list("ticket_id", "id")[:limit]
@@ -152,7 +170,7 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
     for ticket_id, clock_id in warn:
         if clock_id in breached:
             continue
-        if _record(app.record_sla_warning, ticket_id, clock_id, at, result):
+        if _record(app.record_sla_warning, ticket_id, clock_id, stamp, result):
             result.warnings += 1
     if result.positions:
         project_up_to(max(result.positions))
@@ -181,51 +199,61 @@ def _recipients(department: str) -> list[str]:
 
 
 def notification_send(*, position: int) -> bool:
-    """Email the department about one warning or breach, once. Returns
-    False when it was already sent. A mail failure is recorded on the row
-    and raised, so the task is retried."""
-    with transaction.atomic():
-        row = (
-            SLANotification.objects.select_for_update()
-            .filter(position=position, sent_at__isnull=True)
-            .first()
+    """Email the department about one warning or breach, at most once per
+    successful send. Returns False when it was already sent or cannot be
+    sent (no recipients: recorded on the row). A mail failure is recorded
+    on the row and raised; the sweep re-sends unsent rows.
+
+    The row is read, the mail sent and the outcome saved in separate short
+    steps: no database transaction is held across the SMTP call.
+    """
+    row = SLANotification.objects.filter(
+        position=position, sent_at__isnull=True
+    ).first()
+    if row is None:
+        return False
+    ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
+    subject_line = ticket.subject if ticket else str(row.ticket_id)
+    what = (
+        "breached its SLA" if row.kind == SLANotification.Kind.BREACH else "is at risk"
+    )
+    recipients = _recipients(row.department)
+    attempts = row.attempts + 1
+    if not recipients:
+        SLANotification.objects.filter(pk=row.pk).update(
+            attempts=attempts,
+            sent_at=clock.now(),
+            last_error="Not sent: the department has no email address and no "
+            "member has one.",
         )
-        if row is None:
-            return False
-        ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
-        subject_line = ticket.subject if ticket else str(row.ticket_id)
-        what = (
-            "breached its SLA"
-            if row.kind == SLANotification.Kind.BREACH
-            else "is at risk"
+        return False
+    try:
+        send_mail(
+            subject=f"[Baton] {row.department}: ticket {what}: {subject_line}"[:200],
+            message=(
+                f"Ticket: {subject_line}\n"
+                f"Ticket id: {row.ticket_id}\n"
+                f"Department: {row.department}\n"
+                f"Due: {row.due_at:%Y-%m-%d %H:%M} UTC\n"
+                f"Recorded: {row.occurred_at:%Y-%m-%d %H:%M} UTC\n"
+            ),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            recipient_list=recipients,
         )
-        recipients = _recipients(row.department)
-        row.attempts += 1
-        try:
-            if recipients:
-                send_mail(
-                    subject=f"[Baton] {row.department}: ticket {what}: {subject_line}"[
-                        :200
-                    ],
-                    message=(
-                        f"Ticket: {subject_line}\n"
-                        f"Ticket id: {row.ticket_id}\n"
-                        f"Department: {row.department}\n"
-                        f"Due: {row.due_at:%Y-%m-%d %H:%M} UTC\n"
-                        f"Recorded: {row.occurred_at:%Y-%m-%d %H:%M} UTC\n"
-                    ),
-                    from_email=settings.DEFAULT_FROM_EMAIL,
-                    recipient_list=recipients,
-                )
-        except Exception as error:
-            row.last_error = f"{type(error).__name__}: {error}"[:2000]
-            row.save(update_fields=["attempts", "last_error"])
-            raise
-        row.recipients = ", ".join(recipients)
-        row.sent_at = clock.now()
-        row.last_error = ""
-        row.save(update_fields=["attempts", "recipients", "sent_at", "last_error"])
-        return True
+    except Exception as error:
+        SLANotification.objects.filter(pk=row.pk).update(
+            attempts=attempts, last_error=f"{type(error).__name__}: {error}"[:2000]
+        )
+        raise
+    # Only the first sender marks it sent (a concurrent resend may race).
+    return bool(
+        SLANotification.objects.filter(pk=row.pk, sent_at__isnull=True).update(
+            attempts=attempts,
+            recipients=", ".join(recipients),
+            sent_at=clock.now(),
+            last_error="",
+        )
+    )
 
 
 def notifications_send_pending(*, limit: int = 200) -> int:

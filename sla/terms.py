@@ -9,12 +9,15 @@ week.
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import datetime, timedelta
 
 from sla.calendar import BusinessCalendar, CalendarSpec
 from sla.models import CalendarVersion, SLAPolicyVersion
 from tickets.domain import ClockTerms
+
+logger = logging.getLogger(__name__)
 
 ROUND_THE_CLOCK = CalendarSpec(
     timezone="UTC", weekly=dict.fromkeys(range(7), ((0, 1440),))
@@ -46,6 +49,12 @@ class PolicySLAPort:
 
     _cache: dict[tuple[str, int], BusinessCalendar] = {}
     _lock = threading.Lock()
+
+    @classmethod
+    def clear_cache(cls) -> None:
+        """Forget built calendars (tests: each test has its own versions)."""
+        with cls._lock:
+            cls._cache.clear()
 
     def calendar(
         self, department: str, version: int, row: CalendarVersion | None = None
@@ -83,12 +92,22 @@ class PolicySLAPort:
         row = calendar_version_at(department, start)
         number = row.version if row is not None else 0
         calendar = self.calendar(department, number, row)
+        try:
+            due_at = calendar.add_business_time(start, target)
+            warn_at = calendar.add_business_time(
+                start, target * policy.warn_percent / 100
+            )
+        except ValueError:
+            # No working time for years ahead (closures): no promise can be
+            # made, so no clock runs rather than the command failing.
+            logger.exception(
+                "No SLA clock for %s: calendar v%s has no time", department, number
+            )
+            return None
         return ClockTerms(
             target_seconds=target.total_seconds(),
-            due_at=calendar.add_business_time(start, target),
-            warn_at=calendar.add_business_time(
-                start, target * policy.warn_percent / 100
-            ),
+            due_at=due_at,
+            warn_at=warn_at,
             policy_version=policy.version,
             calendar_version=number,
             pauses_on_waiting=policy.pause_on_waiting,

@@ -74,6 +74,17 @@ def _uses_database(request: pytest.FixtureRequest) -> bool:
 
 
 @pytest.fixture(autouse=True)
+def _fresh_calendar_cache() -> Iterator[None]:
+    """Calendar versions are immutable in production, but every test
+    creates its own "v1": forget calendars built by other tests."""
+    from sla.terms import PolicySLAPort
+
+    PolicySLAPort.clear_cache()
+    yield
+    PolicySLAPort.clear_cache()
+
+
+@pytest.fixture(autouse=True)
 def tickets_app(
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> Iterator[TicketsApplication | None]:

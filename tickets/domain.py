@@ -1098,6 +1098,10 @@ class Ticket(Aggregate):
         )
         for clock in list(self.clocks.values()):
             if clock.is_running and clock.pauses_on_waiting:
+                if at > clock.due_at and not clock.breached:
+                    # Already late: the breach happened before the pause,
+                    # whether or not a sweep noticed it in time.
+                    self._breach(clock, actor, at)
                 self._trigger(self.ClockPaused, actor, at, clock_id=clock.id)
 
     def end_waiting(

@@ -22,8 +22,6 @@ CHANNEL_WORDS = {
     "other": "",
 }
 
-CLOCK_WORDS = {"response": "response", "resolution": "resolution"}
-
 
 def _utc(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
@@ -447,7 +445,8 @@ class TimelineProjection(Projection):
             audience=TimelineEntry.Audience.CUSTOMER,
             text="Your request was resolved.",
             body=e.resolution,
-            internal_detail=f"Root cause: {ROOT_CAUSE_WORDS[e.root_cause]}",
+            internal_detail="Root cause: "
+            + ROOT_CAUSE_WORDS.get(e.root_cause, e.root_cause),
             stint_id=e.stint_id,
         )
 
@@ -528,7 +527,7 @@ class TimelineProjection(Projection):
             e,
             position,
             session,
-            f"{e.department} {CLOCK_WORDS[e.kind]} clock ({scope}) started: "
+            f"{e.department} {e.kind} clock ({scope}) started: "
             f"{_hours(e.target_seconds)} of business time, due {_utc(e.due_at)} "
             f"(policy v{e.policy_version}, calendar v{e.calendar_version}).",
         )
@@ -564,7 +563,7 @@ class TimelineProjection(Projection):
             e,
             position,
             session,
-            f"{e.department} {CLOCK_WORDS[e.kind]} SLA at risk: due {_utc(e.due_at)}.",
+            f"{e.department} {e.kind} SLA at risk: due {_utc(e.due_at)}.",
         )
 
     @handles(Ticket.SLABreached)
@@ -573,8 +572,7 @@ class TimelineProjection(Projection):
             e,
             position,
             session,
-            f"{e.department} {CLOCK_WORDS[e.kind]} SLA breached: it was due "
-            f"{_utc(e.due_at)}.",
+            f"{e.department} {e.kind} SLA breached: it was due {_utc(e.due_at)}.",
         )
 
     @handles(Ticket.HandoffRated)

@@ -5,11 +5,14 @@ response may be a 5xx or violate the documented schema."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import schemathesis
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, settings
@@ -33,7 +36,21 @@ schema = schemathesis.openapi.from_dict(_openapi())
 
 
 @pytest.fixture
-def auth_header(db: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+def keep_test_connection() -> Iterator[None]:
+    """Calling the WSGI app directly would close the test's database
+    connection at the end of each request; Django's test client avoids
+    that the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def auth_header(
+    db: None, keep_test_connection: None, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
     monkeypatch.setattr(TokenRateThrottle, "rate", "100000/min", raising=False)
     cache.clear()
     org = helpers.make_org()
