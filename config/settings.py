@@ -193,9 +193,13 @@ BATON_PROJECTION_GROUPS = {
     "notifications": [
         "sla.projections.SLANotificationProjection",
     ],
+    # Outbox of webhook deliveries: never rebuilt either.
+    "webhooks": [
+        "tickets.webhooks.WebhookDeliveryProjection",
+    ],
 }
 BATON_INLINE_PROJECTION_GROUP = "core"
-BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications"]
+BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks"]
 
 # Due times come from the departments' policy and calendar versions.
 BATON_SLA_PORT = "sla.terms.PolicySLAPort"

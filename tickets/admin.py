@@ -19,6 +19,8 @@ from tickets.models import (
     ProjectionTracking,
     TicketSummary,
     TimelineEntry,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 
@@ -152,3 +154,52 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
         self.message_user(request, f"Revoked {count} token(s).")
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
+    list_display = ["name", "url", "owner", "is_active", "created_at"]
+    list_filter = ["is_active"]
+    fields = ["name", "owner", "url", "event_types", "is_active"]
+
+    def save_model(
+        self, request: HttpRequest, obj: WebhookSubscription, form: Any, change: bool
+    ) -> None:
+        if not obj.secret:
+            obj.secret = WebhookSubscription.new_secret()
+            self.message_user(
+                request,
+                f"Signing secret (copy it now, it is not shown again): {obj.secret}",
+                messages.WARNING,
+            )
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "event_type",
+        "subscription",
+        "position",
+        "status",
+        "attempts",
+        "last_status_code",
+        "next_attempt_at",
+        "delivered_at",
+    ]
+    list_filter = ["status", "event_type", "subscription"]
+    list_select_related = ["subscription"]
+    actions = ["replay"]
+
+    @admin.action(description="Replay selected deliveries")
+    def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
+        from tickets.webhooks import delivery_replay
+
+        count = delivery_replay(
+            delivery_ids=list(queryset.values_list("pk", flat=True))
+        )
+        self.message_user(request, f"{count} deliveries will be sent again.")
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Actions need the change permission; rows stay read-only (no form).
+        return obj is None and request.user.is_superuser

@@ -279,6 +279,7 @@ def test_each_projection_has_its_own_tracking_row(org: Org) -> None:
         ("timeline", "tickets"),
         ("sla_clock", "tickets"),
         ("sla_notification", "tickets"),
+        ("webhook_delivery", "tickets"),
     }
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import views
+from tickets.api import views, webhook_views
 
 urlpatterns = [
     path("tickets/", views.TicketListCreateApi.as_view(), name="tickets"),
@@ -24,4 +24,6 @@ urlpatterns = [
     path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
     path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
     path("events/", views.EventLogApi.as_view(), name="events"),
+    path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhooks"),
+    path("webhooks/<int:webhook_id>/", webhook_views.WebhookDetailApi.as_view()),
 ]

@@ -1,0 +1,25 @@
+"""django-q2 tasks of the tickets app. They take ids, are idempotent, and
+call services."""
+
+from __future__ import annotations
+
+from tickets import webhooks
+from tickets.models import WebhookDelivery
+
+
+def deliver_webhooks_for_event(position: int) -> int:
+    """Send the deliveries of one event (enqueued after the projection
+    commits). Returns how many were attempted."""
+    ids = list(
+        WebhookDelivery.objects.filter(
+            position=position, status=WebhookDelivery.Status.PENDING
+        ).values_list("pk", flat=True)
+    )
+    for delivery_id in ids:
+        webhooks.deliver(delivery_id)
+    return len(ids)
+
+
+def deliver_due_webhooks() -> int:
+    """Scheduled every minute: retries and anything not yet sent."""
+    return webhooks.deliver_due()
