@@ -627,3 +627,28 @@ def test_the_schema_and_docs_are_served(clients: Clients) -> None:
         assert path.replace("{id}", "{ticket_id}") in paths
     docs = clients.agent("CS").get("/api/docs/")
     assert docs.status_code == 200 and b"swagger" in docs.content.lower()
+
+
+def test_the_remaining_commands_succeed_over_http(clients: Clients, org: Org) -> None:
+    cs = clients.agent("CS")
+    tid = open_via_api(clients)["id"]
+    ticket = post(cs, tid, "assign/", {"agent_id": org.leads["CS"].pk}).json()
+    assert (ticket["assignee_id"], ticket["assignee_name"]) == (
+        str(org.leads["CS"].pk),
+        "Cslead LeadsurnameCs",
+    )
+    assert (
+        post(cs, tid, "scenario/", {"scenario": "chargeback"}).json()["scenario"]
+        == "CHARGEBACK"
+    )
+    assert post(cs, tid, "notes/", {"body": "internal"}).status_code == 200
+    assert post(cs, tid, "waiting/", {}).json()["status"] == "waiting"
+    assert post(cs, tid, "waiting/end/", {}).json()["status"] == "open"
+    post(cs, tid, "resolve/", {"resolution": "done", "root_cause": "customer_error"})
+    rated = post(cs, tid, "ratings/", {"score": 2, "comment": "slow"}).json()
+    assert rated["experience_score"] == 2
+    assert post(cs, tid, "reopen/", {"reason": "not done"}).json()["status"] == "open"
+    timeline = cs.get(f"/api/v1/tickets/{tid}/timeline/").json()["entries"]
+    assert "internal" not in [e["body"] for e in timeline]
+    clocks = cs.get("/api/v1/clocks/?department=CS").json()["results"]
+    assert clocks == []  # no SLA policy in this organisation
