@@ -123,7 +123,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_THROTTLE_CLASSES": ["tickets.api.authentication.TokenRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": env_str("API_THROTTLE_RATE", "600/min")},
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_str("API_THROTTLE_RATE", "600/min"),
+        "public": env_str("PUBLIC_THROTTLE_RATE", "120/min"),
+    },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -200,6 +203,12 @@ BATON_PROJECTION_GROUPS = {
 }
 BATON_INLINE_PROJECTION_GROUP = "core"
 BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks"]
+
+# Customer links: wrong-link lookups allowed per address per 10 minutes
+# before it is throttled; how staff appear to customers ("first_name" or
+# "role": "Finance team").
+BATON_CUSTOMER_LINK_FAILURES = env_int("CUSTOMER_LINK_FAILURES", 20)
+BATON_CUSTOMER_STAFF_NAMES = env_str("CUSTOMER_STAFF_NAMES", "first_name")
 
 # Due times come from the departments' policy and calendar versions.
 BATON_SLA_PORT = "sla.terms.PolicySLAPort"

@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from departments.api import DepartmentListApi
 from sla.api import ClockListApi
+from tickets.views import customer_page
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
@@ -12,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    path("t/<str:token>/", customer_page, name="customer-page"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -9,6 +9,7 @@ stable ``code``; a concurrent change surfaces as ``ConcurrencyConflict``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 from uuid import UUID
@@ -187,10 +188,11 @@ def ticket_open(
     ticket_id: UUID | None = None,
 ) -> CommandResult:
     """Open a ticket owned by the front line (the principal's own, the one
-    named by ``department``, or the only one there is)."""
+    named by ``department``, or the only one there is), and issue the
+    customer's link: ``result.detail["customer_token"]`` (shown once)."""
     _require_staff(principal)
     front_line = _front_line_for(principal, department)
-    return _run(
+    result = _run(
         get_tickets_application().open_ticket(
             principal=principal,
             front_line=front_line,
@@ -208,6 +210,19 @@ def ticket_open(
             priority=priority,
         )
     )
+    from tickets.customer import customer_link_issue
+
+    token = customer_link_issue(ticket_id=result.ticket_id, issued_by=principal.name)
+    return dataclasses.replace(result, detail={"customer_token": token})
+
+
+def ticket_customer_link_issue(*, principal: Principal, ticket_id: UUID) -> str:
+    """Issue a new customer link for a ticket (the old one stops working);
+    returns the token, shown once."""
+    from tickets.customer import customer_link_issue
+
+    _require_staff(principal)
+    return customer_link_issue(ticket_id=ticket_id, issued_by=principal.name)
 
 
 def ticket_hand_off(

@@ -13,7 +13,7 @@ from rest_framework import serializers
 from sla.models import SLAClock
 from sla.selectors import business_seconds_left, business_seconds_used
 from tickets.domain import Channel, Priority, RootCause
-from tickets.models import Handoff, TicketSummary, TimelineEntry
+from tickets.models import Handoff, TicketSummary
 
 
 def _text(**kwargs: Any) -> serializers.CharField:
@@ -218,29 +218,81 @@ class TicketDetailSerializer(TicketSerializer):
         fields = [*TicketSerializer.Meta.fields, "handoffs"]
 
 
-class TimelineEntrySerializer(serializers.ModelSerializer[TimelineEntry]):
-    actor = serializers.CharField(source="actor_short_name")
+class TicketOpenedSerializer(TicketDetailSerializer):
+    customer_link = serializers.URLField(
+        help_text="The customer's page; shown only now (only a hash is kept)."
+    )
 
-    class Meta:
-        model = TimelineEntry
-        fields = [
-            "position",
-            "occurred_at",
-            "event_type",
-            "text",
-            "body",
-            "department",
-            "actor",
-        ]
+    class Meta(TicketDetailSerializer.Meta):
+        fields = [*TicketDetailSerializer.Meta.fields, "customer_link"]
+
+
+class CustomerLinkSerializer(serializers.Serializer[Any]):
+    customer_link = serializers.URLField()
+
+
+class CustomerMessageSerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField()
+    at_local = serializers.CharField()
+    author = serializers.CharField(help_text="'You', a first name, or 'Finance team'.")
+    from_customer = serializers.BooleanField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    body = serializers.CharField(allow_blank=True)
+
+
+class CustomerRatingSerializer(serializers.Serializer[Any]):
+    score = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+
+
+class CustomerStepSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField()
+    department = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    received_at_local = serializers.CharField()
+    answered_at = serializers.DateTimeField(allow_null=True)
+    ended_at = serializers.DateTimeField(allow_null=True)
+    took = serializers.CharField(allow_blank=True)
+    promised_by = serializers.DateTimeField(allow_null=True)
+    promised_by_local = serializers.CharField(allow_blank=True)
+    kept_promise = serializers.BooleanField(allow_null=True)
+    finished = serializers.BooleanField()
+    rating = CustomerRatingSerializer(allow_null=True)
+    can_rate = serializers.BooleanField()
+    messages = CustomerMessageSerializer(many=True)
 
 
 class CustomerTimelineSerializer(serializers.Serializer[Any]):
+    """What the customer sees: who has the ticket, their promise, and the
+    journey step by step (no internal notes, reasons or surnames)."""
+
     ticket_id = serializers.UUIDField()
+    subject = serializers.CharField()
     status = serializers.CharField()
+    customer_timezone = serializers.CharField()
     owner = serializers.CharField()
     owner_name = serializers.CharField()
     owner_since = serializers.DateTimeField()
-    entries = TimelineEntrySerializer(many=True)
+    owner_since_local = serializers.CharField()
+    promise = serializers.CharField()
+    promise_due_at = serializers.DateTimeField(allow_null=True)
+    promise_overdue = serializers.BooleanField()
+    journey = CustomerStepSerializer(many=True)
+    ticket_rating = CustomerRatingSerializer(allow_null=True)
+    can_rate_ticket = serializers.BooleanField()
+    can_reply = serializers.BooleanField()
+
+
+class PublicRatingInputSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The step rated; omit to rate the whole experience.",
+    )
+    score = serializers.IntegerField(help_text="1 to 5.")
+    comment = _text()
 
 
 class EventSerializer(serializers.Serializer[Any]):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tickets.api import views, webhook_views
+from tickets.api import public_views, views, webhook_views
 
 urlpatterns = [
     path("tickets/", views.TicketListCreateApi.as_view(), name="tickets"),
@@ -23,6 +23,14 @@ urlpatterns = [
     path("tickets/<uuid:ticket_id>/ratings/", views.TicketRateApi.as_view()),
     path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
     path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
+    path(
+        "tickets/<uuid:ticket_id>/customer-link/", views.TicketCustomerLinkApi.as_view()
+    ),
+    path("public/timeline/<str:token>/", public_views.PublicTimelineApi.as_view()),
+    path("public/timeline/<str:token>/replies/", public_views.PublicReplyApi.as_view()),
+    path(
+        "public/timeline/<str:token>/ratings/", public_views.PublicRatingApi.as_view()
+    ),
     path("events/", views.EventLogApi.as_view(), name="events"),
     path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>/", webhook_views.WebhookDetailApi.as_view()),

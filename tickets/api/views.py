@@ -24,6 +24,11 @@ from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.api.idempotency import idempotent
 from tickets.application import CommandResult, get_tickets_application
+from tickets.customer import (
+    customer_link_path,
+    customer_link_revoke,
+    customer_view,
+)
 from tickets.domain import Principal, Ticket
 from tickets.event_format import event_dict
 from tickets.models import ApiToken, TimelineEntry
@@ -137,7 +142,7 @@ class TicketListCreateApi(BaseApi):
         operation_id="tickets_open",
         request=s.TicketOpenInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.TicketDetailSerializer, **ERRORS},
+        responses={201: s.TicketOpenedSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         def handler(request: Request) -> Response:
@@ -147,6 +152,9 @@ class TicketListCreateApi(BaseApi):
                 principal=api_principal(request), **data.validated_data
             )
             response = ticket_response(request.user, result.ticket_id, status=201)
+            response.data["customer_link"] = request.build_absolute_uri(
+                customer_link_path(result.detail["customer_token"])
+            )
             response["Location"] = f"/api/v1/tickets/{result.ticket_id}/"
             return response
 
@@ -345,25 +353,45 @@ TicketRateApi = command(
 
 
 class TicketTimelineApi(BaseApi):
+    """Exactly what the customer sees (the same content as their page)."""
+
     @extend_schema(
         operation_id="tickets_timeline",
         responses={200: s.CustomerTimelineSerializer, **ERRORS},
     )
     def get(self, request: Request, ticket_id: UUID) -> Response:
         ticket = selectors.ticket_get(request.user, ticket_id)
-        entries = selectors.customer_timeline(ticket.ticket_id)
-        return Response(
-            s.CustomerTimelineSerializer(
-                {
-                    "ticket_id": ticket.ticket_id,
-                    "status": ticket.status,
-                    "owner": ticket.owner,
-                    "owner_name": ticket.owner_name,
-                    "owner_since": ticket.owner_since,
-                    "entries": entries,
-                }
-            ).data
-        )
+        return Response(s.CustomerTimelineSerializer(customer_view(ticket)).data)
+
+
+class TicketCustomerLinkApi(BaseApi):
+    """Issue a new customer link (the previous one stops working), or
+    revoke the current one."""
+
+    @extend_schema(
+        operation_id="tickets_customer_link_issue",
+        request=None,
+        parameters=[IDEMPOTENCY_KEY],
+        responses={201: s.CustomerLinkSerializer, **ERRORS},
+    )
+    def post(self, request: Request, ticket_id: UUID) -> Response:
+        def handler(request: Request) -> Response:
+            ticket = selectors.ticket_get(request.user, ticket_id)
+            token = services.ticket_customer_link_issue(
+                principal=api_principal(request), ticket_id=ticket.ticket_id
+            )
+            link = request.build_absolute_uri(customer_link_path(token))
+            return Response({"customer_link": link}, status=201)
+
+        return self.idempotent_post(request, handler)
+
+    @extend_schema(
+        operation_id="tickets_customer_link_revoke", responses={204: None, **ERRORS}
+    )
+    def delete(self, request: Request, ticket_id: UUID) -> Response:
+        ticket = selectors.ticket_get(request.user, ticket_id)
+        customer_link_revoke(ticket_id=ticket.ticket_id)
+        return Response(status=204)
 
 
 class TicketEventsApi(BaseApi):

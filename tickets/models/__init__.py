@@ -3,6 +3,7 @@ integration records of the REST API (``integrations``)."""
 
 from tickets.models.integrations import (
     ApiToken,
+    CustomerAccess,
     IdempotencyRecord,
     WebhookDelivery,
     WebhookSubscription,
@@ -16,6 +17,7 @@ from tickets.models.read_models import (
 
 __all__ = [
     "ApiToken",
+    "CustomerAccess",
     "Handoff",
     "IdempotencyRecord",
     "ProjectionTracking",

@@ -165,3 +165,44 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type}@{self.position} -> {self.subscription_id}"
+
+
+class CustomerAccessQuerySet(models.QuerySet["CustomerAccess"]):
+    def usable(self, now: Any) -> CustomerAccessQuerySet:
+        return self.filter(revoked_at__isnull=True).filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now)
+        )
+
+
+class CustomerAccess(models.Model):
+    """A customer's link to one ticket's page (``/t/<token>/``).
+
+    The token has 192 bits of randomness and only its SHA-256 hash is
+    stored, so a link is shown once, when issued. Issuing a new link
+    revokes the previous ones; links can also be revoked or expire.
+    """
+
+    ticket = models.ForeignKey(
+        "tickets.TicketSummary",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="customer_links",
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=200, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CustomerAccessQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "customer link"
+
+    def __str__(self) -> str:
+        return f"Link to {self.ticket_id} from {self.created_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(24)

@@ -1,0 +1,310 @@
+"""What the customer sees, and their access link.
+
+``customer_view`` builds the one customer-facing description of a ticket,
+used by the page at ``/t/<token>/``, the public JSON for customer apps and
+the staff/integrator timeline endpoint, so the three never disagree. It
+reads only customer-audience timeline entries, stints and clocks: internal
+notes, internal reasons and staff surnames cannot appear.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+from tickets import clock
+from tickets.domain import ActorKind, Principal, TicketNotFound
+from tickets.models import CustomerAccess, Handoff, TicketSummary, TimelineEntry
+from tickets.models.integrations import hash_token
+
+LINK_PATH = "/t/{token}/"
+REPLY_TYPES = {
+    "Responded",
+    "CustomerReplied",
+    "WaitingOnCustomer",
+    "Resolved",
+    "Reopened",
+}
+
+
+# ---------------------------------------------------------------------------
+# Links
+# ---------------------------------------------------------------------------
+
+
+def customer_link_issue(
+    *, ticket_id: UUID, issued_by: str, expires_at: datetime | None = None
+) -> str:
+    """Issue a new link (revoking the previous ones); returns the token,
+    which is not stored and cannot be shown again."""
+    token = CustomerAccess.new_token()
+    now = clock.now()
+    with transaction.atomic():
+        CustomerAccess.objects.filter(
+            ticket_id=ticket_id, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        CustomerAccess.objects.create(
+            ticket_id=ticket_id,
+            token_hash=hash_token(token),
+            created_at=now,
+            created_by=issued_by[:200],
+            expires_at=expires_at,
+        )
+    return token
+
+
+def customer_link_revoke(*, ticket_id: UUID) -> int:
+    return CustomerAccess.objects.filter(
+        ticket_id=ticket_id, revoked_at__isnull=True
+    ).update(revoked_at=clock.now())
+
+
+def customer_link_path(token: str) -> str:
+    return LINK_PATH.format(token=token)
+
+
+def ticket_for_token(token: str) -> TicketSummary:
+    """The ticket a usable link opens; ``TicketNotFound`` for a wrong,
+    revoked or expired link (the same answer for all three)."""
+    if not token or len(token) > 100:
+        raise TicketNotFound("No such link.")
+    access = (
+        CustomerAccess.objects.usable(clock.now())
+        .filter(token_hash=hash_token(token))
+        .select_related("ticket")
+        .first()
+    )
+    if access is None:
+        raise TicketNotFound("No such link.")
+    return access.ticket
+
+
+FAILURE_WINDOW_SECONDS = 600
+
+
+def client_ip(request: Any) -> str:
+    return str(request.META.get("REMOTE_ADDR", "unknown"))
+
+
+def guessing_blocked(request: Any) -> bool:
+    limit = getattr(settings, "BATON_CUSTOMER_LINK_FAILURES", 20)
+    return int(cache.get(f"baton:link-failures:{client_ip(request)}", 0)) >= limit
+
+
+def record_failure(request: Any) -> None:
+    key = f"baton:link-failures:{client_ip(request)}"
+    if cache.add(key, 1, FAILURE_WINDOW_SECONDS):
+        return
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, FAILURE_WINDOW_SECONDS)
+
+
+def customer_principal(ticket: TicketSummary) -> Principal:
+    first = (
+        ticket.customer_name.split()[0] if ticket.customer_name.strip() else "Customer"
+    )
+    return Principal(
+        kind=ActorKind.CUSTOMER,
+        id=ticket.customer_ref or "customer",
+        name=ticket.customer_name or "Customer",
+        short_name=first,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The customer's view
+# ---------------------------------------------------------------------------
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def local_text(value: datetime | None, zone: zoneinfo.ZoneInfo, now: datetime) -> str:
+    """'Tuesday 14:00' within the coming week, else 'Tue 3 Mar 2026 14:00'."""
+    if value is None:
+        return ""
+    local = value.astimezone(zone)
+    if timedelta(0) <= value - now < timedelta(days=6):
+        return local.strftime("%A %H:%M")
+    return local.strftime("%a %-d %b %Y %H:%M")
+
+
+def duration_text(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days}d"] if days else []
+    if hours:
+        parts.append(f"{hours}h")
+    if minutes or not parts:
+        parts.append(f"{minutes}m")
+    return " ".join(parts)
+
+
+def _from_customer(entry: TimelineEntry) -> bool:
+    # A customer's message is theirs even when a channel relayed it.
+    return entry.event_type == "CustomerReplied" or entry.actor_kind == ActorKind.CUSTOMER
+
+
+def _author(entry: TimelineEntry, department_name: str) -> str:
+    if _from_customer(entry):
+        return "You"
+    if getattr(settings, "BATON_CUSTOMER_STAFF_NAMES", "first_name") == "role":
+        return f"{department_name} team"
+    return entry.actor_short_name or f"{department_name} team"
+
+
+@dataclass(frozen=True)
+class Promise:
+    sentence: str
+    due_at: datetime | None
+    overdue: bool
+
+
+def _promise(
+    ticket: TicketSummary, clocks: list[Any], zone: zoneinfo.ZoneInfo, now: datetime
+) -> Promise:
+    since = local_text(ticket.owner_since, zone, now)
+    name = ticket.owner_name
+    if ticket.status == "waiting":
+        return Promise(f"We are waiting for your reply since {since}.", None, False)
+    if ticket.status in ("resolved", "closed"):
+        when = local_text(ticket.resolved_at or ticket.closed_at, zone, now)
+        return Promise(f"Resolved on {when}.", None, False)
+    running = {"running", "breached_running"}
+    response = next(
+        (
+            c
+            for c in clocks
+            if c.kind == "response"
+            and c.handoff_id == ticket.current_stint_id
+            and c.state in running
+        ),
+        None,
+    )
+    if response is not None:
+        due = local_text(response.due_at, zone, now)
+        if response.due_at < now:
+            return Promise(
+                f"{name} promised to reply by {due}. That time has passed and "
+                "the delay is being followed up.",
+                response.due_at,
+                True,
+            )
+        return Promise(f"{name} will reply by {due}.", response.due_at, False)
+    ticket_clock = next(
+        (c for c in clocks if c.handoff_id is None and c.state in running), None
+    )
+    if ticket_clock is not None:
+        due = local_text(ticket_clock.due_at, zone, now)
+        return Promise(
+            f"{name} has your request. We aim to resolve it by {due}.",
+            ticket_clock.due_at,
+            ticket_clock.due_at < now,
+        )
+    return Promise(f"{name} has your request since {since}.", None, False)
+
+
+def customer_view(
+    ticket: TicketSummary, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The customer-facing description of ``ticket`` (JSON-ready)."""
+    from sla.models import SLAClock
+
+    now = now or clock.now()
+    zone = _zone(ticket.customer_timezone)
+    stints = list(
+        Handoff.objects.filter(ticket_id=ticket.ticket_id).order_by("started_position")
+    )
+    clocks = list(SLAClock.objects.filter(ticket_id=ticket.ticket_id))
+    entries = list(
+        TimelineEntry.objects.filter(
+            ticket_id=ticket.ticket_id,
+            audience=TimelineEntry.Audience.CUSTOMER,
+            event_type__in=REPLY_TYPES,
+        ).order_by("position")
+    )
+    response_clocks = {c.handoff_id: c for c in clocks if c.kind == "response"}
+    closed = ticket.status == "closed"
+    journey = []
+    for index, stint in enumerate(stints):
+        end = stints[index + 1].started_position if index + 1 < len(stints) else None
+        messages = [
+            {
+                "at": entry.occurred_at,
+                "at_local": local_text(entry.occurred_at, zone, now),
+                "author": _author(entry, stint.department_name),
+                "from_customer": _from_customer(entry),
+                "kind": entry.event_type,
+                "text": entry.text,
+                "body": entry.body,
+            }
+            for entry in entries
+            if entry.position >= stint.started_position
+            and (end is None or entry.position < end)
+        ]
+        response_clock = response_clocks.get(stint.id)
+        finished_at = stint.first_response_at or stint.ended_at
+        kept: bool | None = None
+        if response_clock is not None and response_clock.state in ("met", "breached"):
+            kept = response_clock.state == "met"
+        journey.append(
+            {
+                "handoff_id": stint.id,
+                "department": stint.department_name,
+                "received_at": stint.started_at,
+                "received_at_local": local_text(stint.started_at, zone, now),
+                "answered_at": stint.first_response_at,
+                "ended_at": stint.ended_at,
+                "took": duration_text((finished_at - stint.started_at).total_seconds())
+                if finished_at
+                else "",
+                "promised_by": response_clock.due_at if response_clock else None,
+                "promised_by_local": local_text(
+                    response_clock.due_at if response_clock else None, zone, now
+                ),
+                "kept_promise": kept,
+                "finished": stint.ended_at is not None,
+                "rating": None
+                if stint.rating_score is None
+                else {"score": stint.rating_score, "comment": stint.rating_comment},
+                "can_rate": stint.ended_at is not None
+                and stint.rating_score is None
+                and not closed,
+                "messages": messages,
+            }
+        )
+    promise = _promise(ticket, clocks, zone, now)
+    return {
+        "ticket_id": ticket.ticket_id,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "customer_timezone": zone.key,
+        "owner": ticket.owner,
+        "owner_name": ticket.owner_name,
+        "owner_since": ticket.owner_since,
+        "owner_since_local": local_text(ticket.owner_since, zone, now),
+        "promise": promise.sentence,
+        "promise_due_at": promise.due_at,
+        "promise_overdue": promise.overdue,
+        "journey": journey,
+        "ticket_rating": None
+        if ticket.experience_score is None
+        else {"score": ticket.experience_score, "comment": ticket.experience_comment},
+        "can_rate_ticket": ticket.status == "resolved"
+        and ticket.experience_score is None,
+        "can_reply": ticket.status in ("open", "waiting"),
+    }
