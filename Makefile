@@ -8,7 +8,7 @@ PORT ?= 8000
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt bench migrate demo clean
+.PHONY: help install run test lint fmt bench migrate demo clean browser-deps
 
 help:
 	@echo "make run    set up and start Baton on SQLite with demo data (http://127.0.0.1:$(PORT)/admin/)"
@@ -36,7 +36,20 @@ run: demo
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-1} $(BIN)/honcho start -p $(PORT)
 
-test: install
+# Browser tests use Debian's Chromium; install it when missing and we can
+# (root with apt). Elsewhere those tests skip with a message saying why.
+browser-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing Chromium and ChromeDriver for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
+	      || echo "Could not install Chromium: browser tests will be skipped."; \
+	  else \
+	    echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
+	  fi; \
+	fi
+
+test: install browser-deps
 	$(BIN)/python -m pytest
 
 lint: install

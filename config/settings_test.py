@@ -19,3 +19,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 BATON_INLINE_PROJECTION_ERRORS = "raise"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# The live test server speaks plain HTTP, so cookies cannot be Secure-only.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False

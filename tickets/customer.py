@@ -156,7 +156,9 @@ def duration_text(seconds: float) -> str:
 
 def _from_customer(entry: TimelineEntry) -> bool:
     # A customer's message is theirs even when a channel relayed it.
-    return entry.event_type == "CustomerReplied" or entry.actor_kind == ActorKind.CUSTOMER
+    return (
+        entry.event_type == "CustomerReplied" or entry.actor_kind == ActorKind.CUSTOMER
+    )
 
 
 def _author(entry: TimelineEntry, department_name: str) -> str:

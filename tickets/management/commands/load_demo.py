@@ -9,6 +9,7 @@ different ages and in every state.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -80,6 +81,7 @@ class Command(BaseCommand):
                 f"{result.breaches} breaches and {result.warnings} warnings."
             )
         self._credentials()
+        self._customer_links()
 
     # -- organisation ---------------------------------------------------
 
@@ -130,6 +132,25 @@ class Command(BaseCommand):
         for username, _, _, code, role in STAFF:
             self.stdout.write(
                 f"  {username:<12} {username + DEMO_PASSWORD_SUFFIX}  ({code} {role})"
+            )
+        self.stdout.write("")
+
+    def _customer_links(self) -> None:
+        """New customer links for a few demo tickets (links are stored
+        hashed, so each run issues fresh ones; the old ones stop working)."""
+        from tickets.customer import customer_link_issue, customer_link_path
+        from tickets.models import TicketSummary
+
+        port = os.environ.get("PORT", "8000")
+        self.stdout.write("Customer pages (demo links, new on every run):")
+        for ticket in TicketSummary.objects.exclude(status="closed").order_by(
+            "-handoff_count", "opened_at"
+        )[:3]:
+            token = customer_link_issue(
+                ticket_id=ticket.ticket_id, issued_by="demo loader"
+            )
+            self.stdout.write(
+                f"  http://127.0.0.1:{port}{customer_link_path(token)}  ({ticket.subject})"
             )
         self.stdout.write("")
 
