@@ -216,13 +216,17 @@ def ticket_open(
     return dataclasses.replace(result, detail={"customer_token": token})
 
 
-def ticket_customer_link_issue(*, principal: Principal, ticket_id: UUID) -> str:
+def ticket_customer_link_issue(
+    *, principal: Principal, ticket_id: UUID, expires_at: Any = None
+) -> str:
     """Issue a new customer link for a ticket (the old one stops working);
     returns the token, shown once."""
     from tickets.customer import customer_link_issue
 
     _require_staff(principal)
-    return customer_link_issue(ticket_id=ticket_id, issued_by=principal.name)
+    return customer_link_issue(
+        ticket_id=ticket_id, issued_by=principal.name, expires_at=expires_at
+    )
 
 
 def ticket_hand_off(

@@ -253,6 +253,21 @@ def test_staff_reissue_and_revoke_links_over_the_api(org: Org, frozen: Any) -> N
         == 204
     )
     assert client.get(second).status_code == 404
+    expiring = staff.post(
+        f"/api/v1/tickets/{created['id']}/customer-link/",
+        {"expires_at": "2026-03-05T00:00:00Z"},
+        format="json",
+    ).json()
+    assert expiring["expires_at"] == "2026-03-05T00:00:00Z"
+    link = expiring["customer_link"].removeprefix("http://testserver")
+    assert client.get(link).status_code == 200
+    past = staff.post(
+        f"/api/v1/tickets/{created['id']}/customer-link/",
+        {"expires_at": "2020-01-01T00:00:00Z"},
+        format="json",
+    )
+    assert past.status_code == 400 and past.json()["code"] == "validation_failed"
+    assert client.get(link).status_code == 200  # a refused re-issue revokes nothing
     outsider = token_client(org.agents["LOG"])
     assert (
         outsider.post(f"/api/v1/tickets/{created['id']}/customer-link/").status_code

@@ -229,6 +229,23 @@ class TicketOpenedSerializer(TicketDetailSerializer):
 
 class CustomerLinkSerializer(serializers.Serializer[Any]):
     customer_link = serializers.URLField()
+    expires_at = serializers.DateTimeField(allow_null=True)
+
+
+class CustomerLinkInputSerializer(serializers.Serializer[Any]):
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="When the link stops working; omit for no expiry.",
+    )
+
+    def validate_expires_at(self, value: Any) -> Any:
+        from tickets import clock
+
+        if value is not None and value <= clock.now():
+            raise serializers.ValidationError("The expiry must be in the future.")
+        return value
 
 
 class CustomerMessageSerializer(serializers.Serializer[Any]):

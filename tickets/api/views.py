@@ -370,18 +370,25 @@ class TicketCustomerLinkApi(BaseApi):
 
     @extend_schema(
         operation_id="tickets_customer_link_issue",
-        request=None,
+        request=s.CustomerLinkInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={201: s.CustomerLinkSerializer, **ERRORS},
     )
     def post(self, request: Request, ticket_id: UUID) -> Response:
         def handler(request: Request) -> Response:
             ticket = selectors.ticket_get(request.user, ticket_id)
+            data = s.CustomerLinkInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            expires_at = data.validated_data["expires_at"]
             token = services.ticket_customer_link_issue(
-                principal=api_principal(request), ticket_id=ticket.ticket_id
+                principal=api_principal(request),
+                ticket_id=ticket.ticket_id,
+                expires_at=expires_at,
             )
             link = request.build_absolute_uri(customer_link_path(token))
-            return Response({"customer_link": link}, status=201)
+            return Response(
+                {"customer_link": link, "expires_at": expires_at}, status=201
+            )
 
         return self.idempotent_post(request, handler)
 
