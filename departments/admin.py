@@ -1,6 +1,10 @@
+from typing import Any
+
 from django.contrib import admin
+from django.http import HttpRequest
 
 from departments.models import Department, Membership
+from departments.services import user_groups_sync
 
 
 class MembershipInline(admin.TabularInline[Membership, Department]):
@@ -24,6 +28,13 @@ class DepartmentAdmin(admin.ModelAdmin[Department]):
         # Events refer to departments forever: deactivate instead.
         return False
 
+    def save_related(
+        self, request: HttpRequest, form: Any, formsets: Any, change: bool
+    ) -> None:
+        super().save_related(request, form, formsets, change)
+        for membership in Membership.objects.filter(department=form.instance):
+            user_groups_sync(membership.user)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin[Membership]):
@@ -31,3 +42,14 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_filter = ["department", "role"]
     search_fields = ["user__username", "user__first_name", "user__last_name"]
     autocomplete_fields = ["user"]
+
+    def save_model(
+        self, request: HttpRequest, obj: Membership, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        user_groups_sync(obj.user)
+
+    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+        user = obj.user
+        super().delete_model(request, obj)
+        user_groups_sync(user)

@@ -10,6 +10,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 
 from departments.models import Department, Membership
+from departments.services import membership_create
 from tickets import services
 from tickets.application import get_tickets_application
 from tickets.domain import Principal
@@ -63,10 +64,8 @@ def make_org() -> Org:
             first=f"{code.title()}lead",
             last="Leadsurname" + code.title(),
         )
-        Membership.objects.create(
-            user=agent, department=dept, role=Membership.Role.AGENT
-        )
-        Membership.objects.create(user=lead, department=dept, role=Membership.Role.LEAD)
+        membership_create(user=agent, department=dept, role=Membership.Role.AGENT)
+        membership_create(user=lead, department=dept, role=Membership.Role.LEAD)
         org.agents[code] = agent
         org.leads[code] = lead
     return org

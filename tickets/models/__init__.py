@@ -11,6 +11,7 @@ from tickets.models.integrations import (
 from tickets.models.read_models import (
     Handoff,
     ProjectionTracking,
+    QueueTicket,
     TicketSummary,
     TimelineEntry,
 )
@@ -21,6 +22,7 @@ __all__ = [
     "Handoff",
     "IdempotencyRecord",
     "ProjectionTracking",
+    "QueueTicket",
     "TicketSummary",
     "TimelineEntry",
     "WebhookDelivery",

@@ -186,3 +186,15 @@ class TimelineEntry(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class QueueTicket(TicketSummary):
+    """A department's work queue in the admin (same rows, other view)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "ticket in a queue"
+        verbose_name_plural = "Work queue"
+        permissions = [
+            ("work_tickets", "Can work tickets: reply, hand off, resolve...")
+        ]

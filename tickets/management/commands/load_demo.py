@@ -20,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from departments.models import Department, Membership
+from departments.services import membership_create
 from sla.models import WEEKDAYS as WEEKDAY_FIELDS
 from sla.models import CalendarVersion, SLAPolicyVersion
 from sla.services import calendar_version_create, policy_version_create, sla_sweep
@@ -109,10 +110,8 @@ class Command(BaseCommand):
             if created:
                 user.set_password(username + DEMO_PASSWORD_SUFFIX)
                 user.save()
-            Membership.objects.get_or_create(
-                user=user,
-                department=Department.objects.get(code=code),
-                defaults={"role": role},
+            membership_create(
+                user=user, department=Department.objects.get(code=code), role=role
             )
         if not User.objects.filter(username=SUPERUSER[0]).exists():
             User.objects.create_superuser(
