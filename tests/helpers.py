@@ -38,13 +38,13 @@ class Org:
 
 
 def make_user(username: str, *, first: str = "", last: str = "", **extra: Any) -> User:
+    extra.setdefault("is_staff", True)
     return User.objects.create_user(
         username=username,
         password="pw-" + username,
         first_name=first or username.capitalize(),
         last_name=last,
         email=f"{username}@example.com",
-        is_staff=True,
         **extra,
     )
 

@@ -4,35 +4,7 @@ group a person is in (departments.services.user_groups_sync)."""
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-VIEW_TICKETS = [
-    ("tickets", "view_queueticket"),
-    ("tickets", "work_tickets"),
-    ("tickets", "view_ticketsummary"),
-    ("tickets", "view_handoff"),
-    ("sla", "view_slaclock"),
-    ("departments", "view_department"),
-]
-MANAGE = [
-    ("departments", "add_department"),
-    ("departments", "change_department"),
-    ("departments", "view_membership"),
-    ("departments", "add_membership"),
-    ("departments", "change_membership"),
-    ("departments", "delete_membership"),
-    ("sla", "view_calendar"),
-    ("sla", "view_calendarversion"),
-    ("sla", "add_calendarversion"),
-    ("sla", "view_slapolicy"),
-    ("sla", "view_slapolicyversion"),
-    ("sla", "add_slapolicyversion"),
-    ("sla", "view_slanotification"),
-    ("tickets", "view_webhookdelivery"),
-]
-GROUPS = {
-    "Baton agents": VIEW_TICKETS,
-    "Baton leads": VIEW_TICKETS,
-    "Baton front-line leads": VIEW_TICKETS + MANAGE,
-}
+from departments.services import GROUP_PERMISSIONS as GROUPS  # constants only
 
 
 def seed(apps, schema_editor):

@@ -203,3 +203,6 @@ class WebhookDeliveryAdmin(ReadOnlyAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Actions need the change permission; rows stay read-only (no form).
         return obj is None and request.user.is_superuser
+
+
+from tickets.admin import queue  # noqa: E402,F401 - registers the work queue

@@ -1,0 +1,576 @@
+"""The department work queue and ticket page in the Django admin.
+
+Staff land on their department's open tickets sorted by due time, with a
+business-time countdown. The ticket page shows every clock and the whole
+timeline, and offers the commands the viewer may issue. Every form calls
+the same services as the API, with the version the page showed: if the
+ticket changed meanwhile, nothing is stored and the fresh state is shown.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from departments.models import Department
+from departments.selectors import memberships_for_user
+from sla.models import SLAClock
+from sla.selectors import business_seconds_left
+from tickets import clock, selectors, services
+from tickets.application import VersionMismatch
+from tickets.customer import customer_link_path
+from tickets.domain import (
+    ConcurrencyConflict,
+    Priority,
+    RootCause,
+    TicketError,
+    TicketNotFound,
+)
+from tickets.models import QueueTicket, TicketSummary, TimelineEntry
+
+OPEN_STATUSES = ("open", "waiting")
+
+
+def _left_text(seconds: float) -> str:
+    minutes = int(abs(seconds) // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
+
+
+def countdown(clock_row: SLAClock | None, now: datetime) -> tuple[str, str]:
+    """(css class, text) for a response clock: on track, at risk,
+    breached, paused; the time is business time."""
+    if clock_row is None:
+        return "none", "no SLA"
+    if clock_row.state == SLAClock.State.PAUSED:
+        return "paused", "paused: waiting on customer"
+    if clock_row.state in (SLAClock.State.MET, SLAClock.State.BREACHED):
+        met = clock_row.state == SLAClock.State.MET
+        verb = {"handed_on": "handed on", "resolved": "resolved"}.get(
+            clock_row.outcome, "answered"
+        )
+        return ("met" if met else "breached"), f"{verb} {'in time' if met else 'late'}"
+    left = business_seconds_left(clock_row, now)
+    if left < 0 or clock_row.due_at <= now:
+        return "breached", f"overdue {_left_text(left)}"
+    if now >= clock_row.warn_at:
+        return "at-risk", f"{_left_text(left)} left"
+    return "on-track", f"{_left_text(left)} left"
+
+
+def viewer_zone(user: Any) -> zoneinfo.ZoneInfo:
+    memberships = memberships_for_user(user)
+    name = memberships[0].department.timezone if memberships else "UTC"
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
+def switchable_departments(user: Any) -> list[Department]:
+    """Departments whose queue the user may open: their own; every one for
+    front-line leads and superusers."""
+    if selectors.sees_everything(user):
+        return list(Department.objects.active())
+    return [m.department for m in memberships_for_user(user)]
+
+
+# --- filters -----------------------------------------------------------------
+
+
+class DepartmentQueueFilter(admin.SimpleListFilter):
+    title = "department"
+    parameter_name = "dept"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [(d.code, d.name) for d in switchable_departments(request.user)]
+
+    def value(self) -> str | None:
+        value = super().value()
+        return str(value) if value else None
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        allowed = {code for code, _ in self.lookup_choices}
+        code = self.value() or default_department(request.user)
+        if code not in allowed:
+            return queryset.none()
+        return queryset.filter(owner=code)
+
+    def choices(self, changelist: Any) -> Any:
+        current = self.value() or default_department(
+            changelist.model_admin._request_user
+        )
+        for code, title in self.lookup_choices:
+            yield {
+                "selected": current == code,
+                "query_string": changelist.get_query_string(
+                    {self.parameter_name: code}
+                ),
+                "display": title,
+            }
+
+
+def default_department(user: Any) -> str | None:
+    memberships = memberships_for_user(user)
+    if memberships:
+        return memberships[0].department.code
+    departments = switchable_departments(user)
+    return departments[0].code if departments else None
+
+
+class ClockStateFilter(admin.SimpleListFilter):
+    title = "SLA"
+    parameter_name = "sla"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            ("on_track", "On track"),
+            ("at_risk", "At risk"),
+            ("breached", "Breached"),
+            ("paused", "Paused"),
+            ("answered", "Answered"),
+            ("none", "No SLA"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return filter_clock_state(queryset, self.value(), clock.now())
+
+
+def filter_clock_state(
+    queryset: QuerySet[Any], state: str | None, now: datetime
+) -> QuerySet[Any]:
+    running = Q(clock_state=SLAClock.State.RUNNING)
+    conditions = {
+        "on_track": running & Q(warn_at__gt=now) & Q(due_at__gt=now),
+        "at_risk": running & Q(warn_at__lte=now) & Q(due_at__gt=now),
+        "breached": Q(clock_state=SLAClock.State.BREACHED_RUNNING)
+        | (running & Q(due_at__lte=now)),
+        "paused": Q(clock_state=SLAClock.State.PAUSED),
+        "answered": Q(clock_state__in=[SLAClock.State.MET, SLAClock.State.BREACHED]),
+        "none": Q(clock_state__isnull=True),
+    }
+    return queryset.filter(conditions[state]) if state in conditions else queryset
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    title = "assignee"
+    parameter_name = "assignee"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("me", "Me"), ("unassigned", "Unassigned")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "me":
+            return queryset.filter(assignee_id=str(request.user.pk))
+        if self.value() == "unassigned":
+            return queryset.filter(assignee_id="")
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = "waiting on customer"
+    parameter_name = "waiting"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Waiting"), ("no", "Not waiting")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(status="waiting")
+        if self.value() == "no":
+            return queryset.filter(status="open")
+        return queryset
+
+
+# --- forms -------------------------------------------------------------------
+
+
+class HandOffForm(forms.Form):
+    to_department = forms.ChoiceField(label="Hand off to")
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=True)
+
+    def __init__(self, *args: Any, owner: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to_department"].choices = [  # type: ignore[attr-defined]
+            (d.code, d.name) for d in Department.objects.active().exclude(code=owner)
+        ]
+
+
+class BulkHandOffForm(HandOffForm):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, owner="", **kwargs)
+
+
+# --- the queue ----------------------------------------------------------------
+
+
+def annotate_queue(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    """Add the current stint's response clock (due, warn, state) so the
+    queue sorts and filters in one query."""
+    current = SLAClock.objects.filter(
+        ticket_id=OuterRef("pk"),
+        handoff_id=OuterRef("current_stint_id"),
+        kind=SLAClock.Kind.RESPONSE,
+    )
+    annotated: QuerySet[Any] = queryset.annotate(
+        due_at=Subquery(current.values("due_at")[:1]),
+        warn_at=Subquery(current.values("warn_at")[:1]),
+        clock_state=Subquery(current.values("state")[:1]),
+    )
+    return annotated
+
+
+@admin.register(QueueTicket)
+class QueueAdmin(admin.ModelAdmin[QueueTicket]):
+    list_display = [
+        "subject_link",
+        "customer",
+        "scenario",
+        "priority",
+        "with_department",
+        "sla",
+        "assignee_name",
+    ]
+    list_filter = [
+        DepartmentQueueFilter,
+        ClockStateFilter,
+        "priority",
+        "scenario",
+        "channel",
+        AssigneeFilter,
+        WaitingFilter,
+    ]
+    list_display_links = None  # subject_link is the link to the ticket page
+    search_fields = ["subject", "customer_ref", "external_ref"]
+    list_per_page = 100
+    actions = ["assign_to_me", "hand_off_selected"]
+    change_list_template = "admin/tickets/queue/change_list.html"
+    _request_user: Any = None
+
+    # permissions: the queue is read through it; work goes through services
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("tickets.view_queueticket")
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return request.user.has_perm("tickets.view_queueticket") and (
+            request.user.is_superuser or bool(memberships_for_user(request.user))
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_work_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("tickets.work_tickets") and bool(
+            memberships_for_user(request.user)
+        )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        self._request_user = request.user
+        visible = selectors.visible_tickets(request.user).values("pk")
+        queryset = QueueTicket.objects.filter(pk__in=visible, status__in=OPEN_STATUSES)
+        return annotate_queue(queryset).prefetch_related("clocks")
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        return [F("due_at").asc(nulls_last=True), "opened_at"]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        return actions if self.has_work_permission(request) else {}
+
+    # columns
+    def _response_clock(self, ticket: Any) -> SLAClock | None:
+        return next(
+            (
+                c
+                for c in ticket.clocks.all()
+                if c.kind == SLAClock.Kind.RESPONSE
+                and c.handoff_id == ticket.current_stint_id
+            ),
+            None,
+        )
+
+    @admin.display(description="Subject", ordering="subject")
+    def subject_link(self, ticket: Any) -> str:
+        url = reverse("admin:tickets_queueticket_change", args=[ticket.pk])
+        return format_html('<a href="{}">{}</a>', url, ticket.subject)
+
+    @admin.display(description="Customer", ordering="customer_ref")
+    def customer(self, ticket: Any) -> str:
+        return format_html(
+            "{}<br><small>{}</small>", ticket.customer_name or "-", ticket.customer_ref
+        )
+
+    @admin.display(description="With department for", ordering="owner_since")
+    def with_department(self, ticket: Any) -> str:
+        return _left_text((clock.now() - ticket.owner_since).total_seconds())
+
+    @admin.display(description="SLA (business time)", ordering="due_at")
+    def sla(self, ticket: Any) -> str:
+        css, text = countdown(self._response_clock(ticket), clock.now())
+        return format_html('<span class="baton-sla baton-{}">{}</span>', css, text)
+
+    # counts per clock state above the list
+    def changelist_view(
+        self, request: HttpRequest, extra_context: Any = None
+    ) -> HttpResponse:
+        self._request_user = request.user
+        code = request.GET.get("dept") or default_department(request.user)
+        allowed = {d.code for d in switchable_departments(request.user)}
+        counts: dict[str, int] = {}
+        department = None
+        if code in allowed:
+            department = Department.objects.filter(code=code).first()
+            now = clock.now()
+            base = annotate_queue(
+                TicketSummary.objects.filter(owner=code, status__in=OPEN_STATUSES)
+            )
+            running = Q(clock_state=SLAClock.State.RUNNING)
+            counts = base.aggregate(
+                on_track=Count(
+                    "pk", filter=running & Q(warn_at__gt=now) & Q(due_at__gt=now)
+                ),
+                at_risk=Count(
+                    "pk", filter=running & Q(warn_at__lte=now) & Q(due_at__gt=now)
+                ),
+                breached=Count(
+                    "pk",
+                    filter=Q(clock_state=SLAClock.State.BREACHED_RUNNING)
+                    | (running & Q(due_at__lte=now)),
+                ),
+                paused=Count("pk", filter=Q(clock_state=SLAClock.State.PAUSED)),
+                answered=Count(
+                    "pk",
+                    filter=Q(
+                        clock_state__in=[SLAClock.State.MET, SLAClock.State.BREACHED]
+                    ),
+                ),
+                no_sla=Count("pk", filter=Q(clock_state__isnull=True)),
+            )
+        context = {
+            **(extra_context or {}),
+            "title": f"Work queue: {department.name}" if department else "Work queue",
+            "state_counts": counts,
+            "queue_department": department,
+        }
+        return super().changelist_view(request, extra_context=context)
+
+    # bulk actions (same services as the API)
+    @admin.action(description="Assign to me", permissions=["work"])
+    def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        principal = services.principal_for_user(request.user)
+        done, failed = 0, []
+        for ticket in queryset:
+            try:
+                services.ticket_assign(
+                    principal=principal, ticket_id=ticket.pk, agent_id=request.user.pk
+                )
+                done += 1
+            except TicketError as error:
+                failed.append(f"{ticket.subject}: {error.message}")
+        self._report(request, done, failed, "assigned to you")
+
+    @admin.action(description="Hand off selected to a department", permissions=["work"])
+    def hand_off_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
+        form = BulkHandOffForm(request.POST if "apply" in request.POST else None)
+        if "apply" in request.POST and form.is_valid():
+            principal = services.principal_for_user(request.user)
+            done, failed = 0, []
+            for ticket in queryset:
+                try:
+                    services.ticket_hand_off(
+                        principal=principal,
+                        ticket_id=ticket.pk,
+                        to_department=form.cleaned_data["to_department"],
+                        reason=form.cleaned_data["reason"],
+                    )
+                    done += 1
+                except TicketError as error:
+                    failed.append(f"{ticket.subject}: {error.message}")
+            self._report(request, done, failed, "handed off")
+            return None
+        return TemplateResponse(
+            request,
+            "admin/tickets/queue/bulk_hand_off.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Hand off selected tickets",
+                "tickets": queryset,
+                "form": form,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+    def _report(
+        self, request: HttpRequest, done: int, failed: list[str], verb: str
+    ) -> None:
+        if done:
+            self.message_user(request, f"{done} ticket(s) {verb}.", messages.SUCCESS)
+        for line in failed:
+            self.message_user(request, line, messages.ERROR)
+
+    # the ticket page
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            ticket = selectors.ticket_get(request.user, object_id)
+        except TicketNotFound:
+            self.message_user(
+                request,
+                "That ticket does not exist or is not yours to see.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(reverse("admin:tickets_queueticket_changelist"))
+        status = 200
+        customer_link = ""
+        if request.method == "POST":
+            if not self.has_work_permission(request):
+                return HttpResponse("You cannot work tickets.", status=403)
+            outcome = self._run_command(request, ticket)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            status, customer_link = outcome
+            ticket = selectors.ticket_get(request.user, object_id)
+        response = TemplateResponse(
+            request,
+            "admin/tickets/queue/ticket.html",
+            self._ticket_context(request, ticket, customer_link),
+            status=status,
+        )
+        # Render now, inside the viewer's timezone: activating it for the
+        # thread would leak into the next request that thread serves.
+        with timezone.override(viewer_zone(request.user)):
+            response.render()
+        return response
+
+    def _run_command(self, request: HttpRequest, ticket: Any) -> Any:
+        action = request.POST.get("action", "")
+        principal = services.principal_for_user(request.user)
+        data = request.POST
+        try:
+            version = int(data.get("version", ""))
+        except ValueError:
+            version = None
+        common = {
+            "principal": principal,
+            "ticket_id": ticket.pk,
+            "expected_version": version,
+        }
+        commands = {
+            "respond": lambda: services.ticket_respond(
+                body=data.get("body", ""), **common
+            ),
+            "note": lambda: services.ticket_add_note(
+                body=data.get("body", ""), **common
+            ),
+            "hand_off": lambda: services.ticket_hand_off(
+                to_department=data.get("to_department", ""),
+                reason=data.get("reason", ""),
+                **common,
+            ),
+            "wait": lambda: services.ticket_wait_on_customer(
+                reason=data.get("reason", ""), **common
+            ),
+            "end_waiting": lambda: services.ticket_end_waiting(**common),
+            "assign": lambda: services.ticket_assign(
+                agent_id=data.get("agent_id"), **common
+            ),
+            "priority": lambda: services.ticket_change_priority(
+                priority=data.get("priority", ""), **common
+            ),
+            "scenario": lambda: services.ticket_change_scenario(
+                scenario=data.get("scenario", ""), **common
+            ),
+            "resolve": lambda: services.ticket_resolve(
+                resolution=data.get("resolution", ""),
+                root_cause=data.get("root_cause", ""),
+                **common,
+            ),
+            "reopen": lambda: services.ticket_reopen(
+                reason=data.get("reason", ""), **common
+            ),
+            "close": lambda: services.ticket_close(**common),
+        }
+        if action == "customer_link":
+            token = services.ticket_customer_link_issue(
+                principal=principal, ticket_id=ticket.pk
+            )
+            self.message_user(
+                request,
+                "A new customer link was issued; the old one no longer works.",
+                messages.SUCCESS,
+            )
+            return 200, request.build_absolute_uri(customer_link_path(token))
+        if action not in commands:
+            self.message_user(request, "Unknown action.", messages.ERROR)
+            return 400, ""
+        try:
+            commands[action]()
+        except (VersionMismatch, ConcurrencyConflict):
+            self.message_user(
+                request,
+                "Someone else changed this ticket while you were looking at it. "
+                "Nothing was saved: here is the current state, please check it "
+                "and try again.",
+                messages.ERROR,
+            )
+            return 409, ""
+        except TicketError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return 400, ""
+        self.message_user(request, "Done.", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    def _ticket_context(
+        self, request: HttpRequest, ticket: Any, customer_link: str
+    ) -> dict[str, Any]:
+        now = clock.now()
+        zone = viewer_zone(request.user)
+        clocks = [(c, *countdown(c, now)) for c in ticket.clocks.all()]
+        entries = TimelineEntry.objects.filter(ticket_id=ticket.pk).order_by("version")
+        members = (
+            Department.objects.get(code=ticket.owner).memberships.select_related("user")
+            if Department.objects.filter(code=ticket.owner).exists()
+            else []
+        )
+        return {
+            **self.admin_site.each_context(request),
+            "title": ticket.subject,
+            "opts": self.model._meta,
+            "ticket": ticket,
+            "clocks": clocks,
+            "entries": entries,
+            "hand_off_form": HandOffForm(owner=ticket.owner),
+            "members": members,
+            "priorities": [p.value for p in Priority],
+            "root_causes": [c.value for c in RootCause],
+            "can_work": self.has_work_permission(request),
+            "customer_link": customer_link,
+            "viewer_timezone": zone.key,
+            "has_link": ticket.customer_links.filter(revoked_at__isnull=True).exists(),
+        }
