@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from departments.models import Department
 from sla.models import (
     Calendar,
     CalendarVersion,
@@ -16,17 +18,66 @@ from sla.models import (
     SLAPolicy,
     SLAPolicyVersion,
 )
+from sla.services import calendar_version_create, policy_version_create
 from tickets.admin import ReadOnlyAdmin
 
 
 class AddOnlyAdmin(admin.ModelAdmin[Any]):
-    """Versions are appended: add new ones, never change or delete."""
+    """Versions are appended through the services (which number them):
+    add new ones, never change or delete. The add form starts from the
+    latest version of the chosen department."""
+
+    parent_field = ""
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        skip = ("department", self.parent_field)
+        fields = [f for f in super().get_fields(request, obj) if f not in skip]
+        return ["department", *fields] if obj is None else fields
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        requested = kwargs.pop("fields", None)
+        model_fields = (
+            [f for f in requested if f != "department"]
+            if requested is not None
+            else None
+        )
+        form = super().get_form(
+            request, obj, change=change, fields=model_fields, **kwargs
+        )
+        if obj is None:
+            form.base_fields["department"] = forms.ModelChoiceField(
+                queryset=Department.objects.all(), help_text="Whose version this is."
+            )
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: Any, form: Any, change: bool
+    ) -> None:
+        values = {
+            name: value
+            for name, value in form.cleaned_data.items()
+            if name not in ("department", self.parent_field, "created_by")
+        }
+        created = self.create(
+            department=form.cleaned_data["department"],
+            created_by=request.user,
+            **values,
+        )
+        # The admin logs and redirects with the form's instance: make it the
+        # saved version.
+        obj.pk, obj.version = created.pk, created.version
+        setattr(obj, self.parent_field, getattr(created, self.parent_field))
+
+    def create(self, **kwargs: Any) -> Any:
+        raise NotImplementedError
 
 
 @admin.register(Calendar)
@@ -36,6 +87,12 @@ class CalendarAdmin(ReadOnlyAdmin):
 
 @admin.register(CalendarVersion)
 class CalendarVersionAdmin(AddOnlyAdmin):
+    parent_field = "calendar"
+    exclude = ["calendar", "created_by"]
+
+    def create(self, **kwargs: Any) -> Any:
+        return calendar_version_create(**kwargs)
+
     list_display = [
         "calendar",
         "version",
@@ -53,6 +110,12 @@ class SLAPolicyAdmin(ReadOnlyAdmin):
 
 @admin.register(SLAPolicyVersion)
 class SLAPolicyVersionAdmin(AddOnlyAdmin):
+    parent_field = "policy"
+    exclude = ["policy", "created_by"]
+
+    def create(self, **kwargs: Any) -> Any:
+        return policy_version_create(**kwargs)
+
     list_display = [
         "policy",
         "version",

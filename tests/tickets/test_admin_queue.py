@@ -398,3 +398,110 @@ def test_the_viewers_timezone_does_not_leak_into_later_requests(
     html = login(sla_org.agents["FIN"]).get(f"{QUEUE}{tid}/change/").content.decode()
     assert "Times are shown in Asia/Shanghai." in html
     assert timezone.get_current_timezone_name() == "UTC"
+
+
+def test_opening_a_ticket_in_the_admin_shows_the_customer_link_once(
+    sla_org: Org, frozen: Any
+) -> None:
+    client = login(sla_org.agents["CS"])
+    assert client.get(f"{QUEUE}open/").status_code == 200
+    response = client.post(
+        f"{QUEUE}open/",
+        {
+            "subject": "Card blocked",
+            "customer_ref": "C-77",
+            "customer_timezone": "UTC",
+            "channel": "phone",
+            "priority": "high",
+        },
+        follow=True,
+    )
+    html = response.content.decode()
+    link = re.search(r"(http://testserver/t/[\w-]+/)", html)
+    assert link is not None and "it is shown only now" in html
+    assert (
+        Client().get(link.group(1).removeprefix("http://testserver")).status_code == 200
+    )
+    ticket = TicketSummary.objects.get(subject="Card blocked")
+    assert (ticket.owner, ticket.priority, ticket.channel) == ("CS", "high", "phone")
+    bad = client.post(
+        f"{QUEUE}open/",
+        {
+            "subject": "",
+            "customer_ref": "x",
+            "customer_timezone": "UTC",
+            "channel": "phone",
+            "priority": "high",
+        },
+    )
+    assert bad.status_code == 400
+    assert login(make_user("stranger")).get(f"{QUEUE}open/").status_code == 403
+
+
+def test_a_front_line_lead_adds_a_policy_version_in_the_admin(
+    sla_org: Org, frozen: Any
+) -> None:
+    from sla.models import SLAPolicyVersion
+
+    url = "/admin/sla/slapolicyversion/add/"
+    assert login(sla_org.agents["FIN"]).get(url).status_code == 403
+    client = login(sla_org.leads["CS"])
+    assert client.get(url).status_code == 200
+    response = client.post(
+        url,
+        {
+            "department": sla_org.departments["FIN"].pk,
+            "effective_from_0": "2026-03-02",
+            "effective_from_1": "12:00:00",
+            "response_normal": "02:00:00",
+            "warn_percent": "80",
+            "pause_on_waiting": "on",
+            "scenario_overrides": "{}",
+            "note": "Faster",
+        },
+    )
+    assert response.status_code == 302, response.content[:500]
+    latest = (
+        SLAPolicyVersion.objects.filter(policy__department__code="FIN")
+        .order_by("-version")
+        .first()
+    )
+    assert latest is not None
+    assert (latest.version, latest.response_normal, latest.warn_percent) == (
+        2,
+        timedelta(hours=2),
+        80,
+    )
+    assert latest.created_by == sla_org.leads["CS"]
+
+
+def test_a_calendar_edit_in_the_admin_is_a_new_version(
+    sla_org: Org, frozen: Any
+) -> None:
+    from sla.models import CalendarVersion
+
+    client = login(sla_org.leads["CS"])
+    fields = {
+        "department": sla_org.departments["LOG"].pk,
+        "effective_from_0": "2026-03-02",
+        "effective_from_1": "12:00:00",
+        "timezone": "America/New_York",
+        "monday": "08:00-12:00, 13:00-17:00",
+        "tuesday": "08:00-17:00",
+        "wednesday": "08:00-17:00",
+        "thursday": "08:00-17:00",
+        "friday": "08:00-15:00",
+        "holiday_country": "US",
+    }
+    assert client.post("/admin/sla/calendarversion/add/", fields).status_code == 302
+    versions = list(
+        CalendarVersion.objects.filter(calendar__department__code="LOG")
+        .order_by("version")
+        .values_list("version", "monday")
+    )
+    assert versions == [(1, "09:00-18:00"), (2, "08:00-12:00, 13:00-17:00")]
+    bad = client.post(
+        "/admin/sla/calendarversion/add/", {**fields, "monday": "25:00-26:00"}
+    )
+    assert bad.status_code == 200 and CalendarVersion.objects.count() == 3
+    assert client.get("/admin/sla/calendarversion/1/delete/").status_code == 403

@@ -32,6 +32,7 @@ from tickets import clock, selectors, services
 from tickets.application import VersionMismatch
 from tickets.customer import customer_link_path
 from tickets.domain import (
+    Channel,
     ConcurrencyConflict,
     Priority,
     RootCause,
@@ -213,6 +214,23 @@ class BulkHandOffForm(HandOffForm):
         super().__init__(*args, owner="", **kwargs)
 
 
+class OpenTicketForm(forms.Form):
+    subject = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    customer_ref = forms.CharField(max_length=200, label="Customer reference")
+    customer_name = forms.CharField(max_length=200, required=False)
+    customer_contact = forms.CharField(max_length=200, required=False)
+    customer_timezone = forms.CharField(max_length=64, initial="UTC")
+    channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
+    external_ref = forms.CharField(max_length=128, required=False)
+    scenario = forms.CharField(max_length=64, required=False)
+    priority = forms.ChoiceField(
+        choices=[(p.value, p.value) for p in Priority], initial="normal"
+    )
+
+
 # --- the queue ----------------------------------------------------------------
 
 
@@ -326,6 +344,60 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
     def sla(self, ticket: Any) -> str:
         css, text = countdown(self._response_clock(ticket), clock.now())
         return format_html('<span class="baton-sla baton-{}">{}</span>', css, text)
+
+    def get_urls(self) -> list[Any]:
+        from django.urls import path
+
+        extra = [
+            path(
+                "open/",
+                self.admin_site.admin_view(self.open_ticket_view),
+                name="tickets_queueticket_open",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def open_ticket_view(self, request: HttpRequest) -> HttpResponse:
+        """Open a ticket for a customer; the customer's link is shown once."""
+        if not self.has_work_permission(request):
+            raise PermissionDenied
+        form = OpenTicketForm(request.POST or None)
+        error = ""
+        if request.method == "POST" and form.is_valid():
+            try:
+                result = services.ticket_open(
+                    principal=services.principal_for_user(request.user),
+                    **form.cleaned_data,
+                )
+            except TicketError as failure:
+                error = failure.message
+            else:
+                link = request.build_absolute_uri(
+                    customer_link_path(result.detail["customer_token"])
+                )
+                self.message_user(
+                    request,
+                    f"Ticket opened. Send the customer this link (it is shown only "
+                    f"now): {link}",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(
+                    reverse("admin:tickets_queueticket_change", args=[result.ticket_id])
+                )
+        return TemplateResponse(
+            request,
+            "admin/tickets/queue/open.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Open a ticket",
+                "opts": self.model._meta,
+                "form": form,
+                "error": error,
+            },
+            status=400
+            if error or (request.method == "POST" and not form.is_valid())
+            else 200,
+        )
 
     # counts per clock state above the list
     def changelist_view(
