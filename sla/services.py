@@ -43,6 +43,34 @@ logger = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------
 
 
+def _next_version(
+    parent_model: type[Any],
+    version_model: type[Any],
+    parent_field: str,
+    *,
+    department: Department,
+    effective_from: datetime | None,
+    created_by: Any,
+    fields: dict[str, Any],
+) -> Any:
+    """Append the next numbered, validated version under the department's
+    parent row (created on first use). The parent row is locked so two
+    editors cannot take the same number."""
+    parent, _ = parent_model.objects.get_or_create(department=department)
+    parent_model.objects.select_for_update().get(pk=parent.pk)
+    last = parent.versions.aggregate(v=Max("version"))["v"] or 0
+    version = version_model(
+        **{parent_field: parent},
+        version=last + 1,
+        effective_from=effective_from or clock.now(),
+        created_by=created_by,
+        **fields,
+    )
+    version.full_clean()
+    version.save()
+    return version
+
+
 @transaction.atomic
 def calendar_version_create(
     *,
@@ -51,20 +79,17 @@ def calendar_version_create(
     created_by: Any = None,
     **fields: Any,
 ) -> CalendarVersion:
-    """Add the next calendar version for ``department``. Running and past
-    clocks keep the version they started with."""
-    calendar, _ = Calendar.objects.get_or_create(department=department)
-    Calendar.objects.select_for_update().get(pk=calendar.pk)
-    last = calendar.versions.aggregate(v=Max("version"))["v"] or 0
-    version = CalendarVersion(
-        calendar=calendar,
-        version=last + 1,
-        effective_from=effective_from or clock.now(),
+    """Add the next calendar version for ``department`` (its timezone by
+    default). Running and past clocks keep the version they started with."""
+    version: CalendarVersion = _next_version(
+        Calendar,
+        CalendarVersion,
+        "calendar",
+        department=department,
+        effective_from=effective_from,
         created_by=created_by,
-        **{"timezone": department.timezone, **fields},
+        fields={"timezone": department.timezone, **fields},
     )
-    version.full_clean()
-    version.save()
     return version
 
 
@@ -78,18 +103,15 @@ def policy_version_create(
 ) -> SLAPolicyVersion:
     """Add the next policy version for ``department``. Running and past
     clocks keep the targets they started with."""
-    policy, _ = SLAPolicy.objects.get_or_create(department=department)
-    SLAPolicy.objects.select_for_update().get(pk=policy.pk)
-    last = policy.versions.aggregate(v=Max("version"))["v"] or 0
-    version = SLAPolicyVersion(
-        policy=policy,
-        version=last + 1,
-        effective_from=effective_from or clock.now(),
+    version: SLAPolicyVersion = _next_version(
+        SLAPolicy,
+        SLAPolicyVersion,
+        "policy",
+        department=department,
+        effective_from=effective_from,
         created_by=created_by,
-        **fields,
+        fields=fields,
     )
-    version.full_clean()
-    version.save()
     return version
 
 
