@@ -214,6 +214,22 @@ class BulkHandOffForm(HandOffForm):
         super().__init__(*args, owner="", **kwargs)
 
 
+# Each ticket-page form: the service it calls and the fields it posts.
+COMMANDS: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "respond": (services.ticket_respond, ("body",)),
+    "note": (services.ticket_add_note, ("body",)),
+    "hand_off": (services.ticket_hand_off, ("to_department", "reason")),
+    "wait": (services.ticket_wait_on_customer, ("reason",)),
+    "end_waiting": (services.ticket_end_waiting, ()),
+    "assign": (services.ticket_assign, ("agent_id",)),
+    "priority": (services.ticket_change_priority, ("priority",)),
+    "scenario": (services.ticket_change_scenario, ("scenario",)),
+    "resolve": (services.ticket_resolve, ("resolution", "root_cause")),
+    "reopen": (services.ticket_reopen, ("reason",)),
+    "close": (services.ticket_close, ()),
+}
+
+
 class OpenTicketForm(forms.Form):
     subject = forms.CharField(max_length=200)
     description = forms.CharField(
@@ -553,41 +569,6 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
             "ticket_id": ticket.pk,
             "expected_version": version,
         }
-        commands = {
-            "respond": lambda: services.ticket_respond(
-                body=data.get("body", ""), **common
-            ),
-            "note": lambda: services.ticket_add_note(
-                body=data.get("body", ""), **common
-            ),
-            "hand_off": lambda: services.ticket_hand_off(
-                to_department=data.get("to_department", ""),
-                reason=data.get("reason", ""),
-                **common,
-            ),
-            "wait": lambda: services.ticket_wait_on_customer(
-                reason=data.get("reason", ""), **common
-            ),
-            "end_waiting": lambda: services.ticket_end_waiting(**common),
-            "assign": lambda: services.ticket_assign(
-                agent_id=data.get("agent_id"), **common
-            ),
-            "priority": lambda: services.ticket_change_priority(
-                priority=data.get("priority", ""), **common
-            ),
-            "scenario": lambda: services.ticket_change_scenario(
-                scenario=data.get("scenario", ""), **common
-            ),
-            "resolve": lambda: services.ticket_resolve(
-                resolution=data.get("resolution", ""),
-                root_cause=data.get("root_cause", ""),
-                **common,
-            ),
-            "reopen": lambda: services.ticket_reopen(
-                reason=data.get("reason", ""), **common
-            ),
-            "close": lambda: services.ticket_close(**common),
-        }
         if action == "customer_link":
             token = services.ticket_customer_link_issue(
                 principal=principal, ticket_id=ticket.pk
@@ -598,11 +579,12 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
                 messages.SUCCESS,
             )
             return 200, request.build_absolute_uri(customer_link_path(token))
-        if action not in commands:
+        if action not in COMMANDS:
             self.message_user(request, "Unknown action.", messages.ERROR)
             return 400, ""
+        service, field_names = COMMANDS[action]
         try:
-            commands[action]()
+            service(**{name: data.get(name, "") for name in field_names}, **common)
         except (VersionMismatch, ConcurrencyConflict):
             self.message_user(
                 request,
