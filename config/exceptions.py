@@ -17,6 +17,8 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -142,6 +144,18 @@ def problem_exception_handler(
             exc.message,
             instance=instance,
             field=exc.field,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return problem_response(
+            413,
+            "payload_too_large",
+            "The request body is too large.",
+            instance=instance,
+        )
+    if isinstance(exc, DjangoValidationError):
+        # e.g. a forged pagination cursor whose position is not a valid value
+        return problem_response(
+            400, "invalid_request", "; ".join(exc.messages)[:500], instance=instance
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()

@@ -90,6 +90,14 @@ FAILURE_WINDOW_SECONDS = 600
 
 
 def client_ip(request: Any) -> str:
+    """The caller's address: REMOTE_ADDR, or, behind NUM_PROXIES trusted
+    proxies, the address they saw (never a client-supplied header)."""
+    proxies = int(str(settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0))
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies > 0 and forwarded:
+        hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+        if hops:
+            return str(hops[-min(proxies, len(hops))])
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 

@@ -101,6 +101,9 @@ MAX_REASON = 1_000
 MAX_SHORT = 200
 MAX_EXTERNAL_REF = 128
 MAX_COMMENT = 2_000
+# C0 controls other than tab, newline and carriage return, and DEL: a NUL
+# cannot even be stored in a PostgreSQL text column.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SCENARIO_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -419,6 +422,13 @@ def _text(
             f"{field_name} must be text.", field=field_name, code="invalid_type"
         )
     value = str(value).strip()
+    if CONTROL_CHARACTERS.search(value):
+        raise InvalidInput(
+            f"{field_name} contains control characters (such as NUL) that text "
+            "cannot hold.",
+            field=field_name,
+            code="invalid_characters",
+        )
     if required and not value:
         raise InvalidInput(
             f"{field_name} is required.", field=field_name, code="field_required"
@@ -1233,6 +1243,7 @@ class Ticket(Aggregate):
         resolved it), once. Attributed to that stint's department and the
         agent who handled it."""
         self._require_not_closed()
+        self._require_customer_voice(actor)
         stint = self.stints.get(handoff_id)
         if stint is None:
             raise UnknownHandoff(
@@ -1263,6 +1274,7 @@ class Ticket(Aggregate):
     ) -> None:
         """Rate the whole ticket once, after it is resolved."""
         self._require_not_closed()
+        self._require_customer_voice(actor)
         if self.status != Status.RESOLVED:
             raise TicketNotResolved("The ticket can be rated once it is resolved.")
         if self.experience_rated:
@@ -1511,6 +1523,15 @@ class Ticket(Aggregate):
             raise NotPermitted(
                 f"Only departments that have handled this ticket may {action}."
             )
+
+    def _require_customer_voice(self, actor: Actor) -> None:
+        """Ratings are the customer's: given by the customer, or relayed by
+        the front line's channel, never by a department judging itself."""
+        if actor.kind == ActorKind.CUSTOMER or actor.department == self.front_line:
+            return
+        raise NotPermitted(
+            "Ratings come from the customer (or the front line relaying them)."
+        )
 
     def _require_owner_or_front_line(self, actor: Actor, action: str) -> None:
         if actor.department not in (self.owner, self.front_line):

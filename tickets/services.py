@@ -216,6 +216,18 @@ def ticket_open(
     return dataclasses.replace(result, detail={"customer_token": token})
 
 
+def _require_link_keeper(principal: Principal, ticket_id: UUID) -> None:
+    """Customer links are changed by the owning department or the front
+    line, not by a department that merely handled the ticket once."""
+    _require_staff(principal)
+    ticket = get_tickets_application().get_ticket(ticket_id)
+    if not {ticket.owner, ticket.front_line} & set(principal.departments):
+        raise NotPermitted(
+            f"Only {ticket.owner_name} or the front line may change the "
+            "customer's link."
+        )
+
+
 def ticket_customer_link_issue(
     *, principal: Principal, ticket_id: UUID, expires_at: Any = None
 ) -> str:
@@ -223,7 +235,7 @@ def ticket_customer_link_issue(
     returns the token, shown once."""
     from tickets.customer import customer_link_issue
 
-    _require_staff(principal)
+    _require_link_keeper(principal, ticket_id)
     return customer_link_issue(
         ticket_id=ticket_id, issued_by=principal.name, expires_at=expires_at
     )
@@ -497,3 +509,11 @@ def ticket_rate_experience(
             expected_version=expected_version,
         )
     )
+
+
+def ticket_customer_link_revoke(*, principal: Principal, ticket_id: UUID) -> int:
+    """Revoke the customer's link; the owner or the front line only."""
+    from tickets.customer import customer_link_revoke
+
+    _require_link_keeper(principal, ticket_id)
+    return customer_link_revoke(ticket_id=ticket_id)

@@ -23,3 +23,12 @@ def deliver_webhooks_for_event(position: int) -> int:
 def deliver_due_webhooks() -> int:
     """Scheduled every minute: retries and anything not yet sent."""
     return webhooks.deliver_due()
+
+
+def housekeeping() -> dict[str, int]:
+    """Scheduled hourly: forget expired idempotency records."""
+    from tickets import clock
+    from tickets.models import IdempotencyRecord
+
+    purged, _ = IdempotencyRecord.objects.filter(expires_at__lte=clock.now()).delete()
+    return {"idempotency_records_purged": purged}

@@ -102,7 +102,32 @@ class WebhookDeliveryProjection(Projection):
 
     def _subscriptions(self) -> list[WebhookSubscription]:
         # Read per event: subscriptions change rarely and batches are small.
-        return list(WebhookSubscription.objects.filter(is_active=True))
+        return [
+            s
+            for s in WebhookSubscription.objects.filter(
+                is_active=True, owner__is_active=True
+            ).select_related("owner")
+            if owner_may_subscribe(s.owner)
+        ]
+
+
+def owner_may_subscribe(owner: Any) -> bool:
+    """A subscription sees every ticket's events: only while its owner is
+    an active superuser or front-line lead."""
+    from tickets.selectors import sees_everything
+
+    return bool(owner.is_active) and sees_everything(owner)
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirect is a failed delivery: following it would re-send the
+    signed payload elsewhere (and turn the POST into a GET)."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
 
 
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
@@ -115,7 +140,9 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     ).update(next_attempt_at=now + LEASE)
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("subscription").get(pk=delivery_id)
+    return WebhookDelivery.objects.select_related("subscription__owner").get(
+        pk=delivery_id
+    )
 
 
 def deliver(delivery_id: int) -> str:
@@ -130,6 +157,12 @@ def deliver(delivery_id: int) -> str:
         )
         return current or "missing"
     subscription = delivery.subscription
+    if not subscription.is_active or not owner_may_subscribe(subscription.owner):
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(
+            status=WebhookDelivery.Status.FAILED,
+            last_error="Not sent: the subscription or its owner's access ended.",
+        )
+        return str(WebhookDelivery.Status.FAILED)
     body = json.dumps(
         {"delivery_id": delivery.pk, "event": delivery.payload},
         separators=(",", ":"),
@@ -152,10 +185,11 @@ def deliver(delivery_id: int) -> str:
     status_code: int | None = None
     error = ""
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
             status_code = response.status
     except urllib.error.HTTPError as failure:
         status_code, error = failure.code, f"HTTP {failure.code}"
+        failure.close()
     except (urllib.error.URLError, OSError, ValueError) as failure:
         error = f"{type(failure).__name__}: {failure}"[:2000]
     attempts = delivery.attempts + 1

@@ -80,5 +80,7 @@ class TokenRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
-            ident = f"ip:{self.get_ident(request)}"
+            from tickets.customer import client_ip
+
+            ident = f"ip:{client_ip(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}

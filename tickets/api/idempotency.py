@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
@@ -33,7 +34,10 @@ ABANDONED_AFTER = timedelta(minutes=10)
 def _scope(request: Request) -> str:
     if isinstance(request.auth, ApiToken):
         return f"token:{request.auth.pk}"
-    return f"user:{request.user.pk}"
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    # Customers are anonymous: their link (in the path) is their identity.
+    return "link:" + hashlib.sha256(request.path.encode()).hexdigest()[:40]
 
 
 def _fingerprint(request: Request, body: bytes) -> str:
@@ -45,6 +49,13 @@ def _fingerprint(request: Request, body: bytes) -> str:
     for part in (str(request.method).encode(), request.path.encode(), canonical):
         digest.update(part + b"\0")
     return digest.hexdigest()
+
+
+def _redacted(data: Any) -> Any:
+    """Customer links are secrets shown once: a replay gets null instead."""
+    if isinstance(data, dict) and data.get("customer_link"):
+        return {**data, "customer_link": None, "customer_link_redacted": True}
+    return data
 
 
 def idempotent(
@@ -79,7 +90,13 @@ def idempotent(
                 expires_at=now + IdempotencyRecord.TTL,
             )
     except IntegrityError:
-        existing = IdempotencyRecord.objects.get(scope=scope, key=key)
+        existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
+        if existing is None:  # the other request failed transiently meanwhile
+            return problem_response(
+                409,
+                "idempotency_key_in_progress",
+                "A request with this Idempotency-Key was just being processed; retry.",
+            )
         if existing.request_hash != fingerprint:
             return problem_response(
                 422,
@@ -112,7 +129,9 @@ def idempotent(
         record.delete()
         return response
     record.status = response.status_code
-    record.response_body = json.dumps(response.data, cls=DjangoJSONEncoder).encode()
+    record.response_body = json.dumps(
+        _redacted(response.data), cls=DjangoJSONEncoder
+    ).encode()
     record.response_headers = {
         h: response[h] for h in KEPT_HEADERS if response.has_header(h)
     }

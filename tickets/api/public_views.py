@@ -79,8 +79,9 @@ class PublicReplyApi(PublicApi):
         responses={200: s.CustomerTimelineSerializer, **PUBLIC_ERRORS},
     )
     def post(self, request: Request, token: str) -> Response:
+        ticket = self.ticket(request, token)  # before any replay
+
         def handler(request: Request) -> Response:
-            ticket = self.ticket(request, token)
             data = s.BodyInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             services.ticket_record_customer_reply(
@@ -101,8 +102,9 @@ class PublicRatingApi(PublicApi):
         responses={200: s.CustomerTimelineSerializer, **PUBLIC_ERRORS},
     )
     def post(self, request: Request, token: str) -> Response:
+        ticket = self.ticket(request, token)  # before any replay
+
         def handler(request: Request) -> Response:
-            ticket = self.ticket(request, token)
             data = s.PublicRatingInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             values = data.validated_data

@@ -220,15 +220,36 @@ class TicketDetailSerializer(TicketSerializer):
 
 class TicketOpenedSerializer(TicketDetailSerializer):
     customer_link = serializers.URLField(
-        help_text="The customer's page; shown only now (only a hash is kept)."
+        allow_null=True,
+        help_text="The customer's page; shown only now (only a hash is kept). "
+        "Null when an Idempotency-Key replay returns this response: re-issue a "
+        "link instead.",
     )
+    customer_link_redacted = serializers.BooleanField(required=False)
 
     class Meta(TicketDetailSerializer.Meta):
-        fields = [*TicketDetailSerializer.Meta.fields, "customer_link"]
+        fields = [
+            *TicketDetailSerializer.Meta.fields,
+            "customer_link",
+            "customer_link_redacted",
+        ]
+
+
+class CommandAcceptedSerializer(serializers.Serializer[Any]):
+    """The command is stored but the ticket's read model has not caught up
+    yet: fetch ``Location`` shortly."""
+
+    id = serializers.UUIDField()
+    version = serializers.IntegerField()
+    position = serializers.IntegerField()
+    status = serializers.CharField()
+    customer_link = serializers.URLField(required=False, allow_null=True)
+    customer_link_redacted = serializers.BooleanField(required=False)
 
 
 class CustomerLinkSerializer(serializers.Serializer[Any]):
-    customer_link = serializers.URLField()
+    customer_link = serializers.URLField(allow_null=True)
+    customer_link_redacted = serializers.BooleanField(required=False)
     expires_at = serializers.DateTimeField(allow_null=True)
 
 

@@ -26,14 +26,14 @@ from tickets.api.idempotency import idempotent
 from tickets.application import CommandResult, get_tickets_application
 from tickets.customer import (
     customer_link_path,
-    customer_link_revoke,
     customer_view,
 )
-from tickets.domain import Principal, Ticket
+from tickets.domain import Principal, Ticket, TicketNotFound
 from tickets.event_format import event_dict
 from tickets.models import ApiToken, TimelineEntry
 
 ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 422, 429), s.ProblemSerializer)
+ACCEPTED = {202: s.CommandAcceptedSerializer}
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -84,6 +84,31 @@ def ticket_response(user: Any, ticket_id: UUID, *, status: int = 200) -> Respons
     ticket = selectors.ticket_get(user, ticket_id)
     data = s.TicketDetailSerializer(ticket).data
     return Response(data, status=status, headers={"ETag": f'"{ticket.version}"'})
+
+
+def command_response(
+    user: Any, result: CommandResult, *, status: int = 200, **extra: Any
+) -> Response:
+    """The fresh ticket after a stored command; if its read model has not
+    caught up (the projector will), 202 with where to find it, never a 404
+    for a write that happened."""
+    location = f"/api/v1/tickets/{result.ticket_id}/"
+    try:
+        response = ticket_response(user, result.ticket_id, status=status)
+    except TicketNotFound:
+        response = Response(
+            {
+                "id": result.ticket_id,
+                "version": result.version,
+                "position": result.position,
+                "status": "accepted",
+            },
+            status=202,
+            headers={"ETag": f'"{result.version}"'},
+        )
+    response.data.update(extra)
+    response["Location"] = location
+    return response
 
 
 class BaseApi(APIView):
@@ -142,7 +167,7 @@ class TicketListCreateApi(BaseApi):
         operation_id="tickets_open",
         request=s.TicketOpenInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.TicketOpenedSerializer, **ERRORS},
+        responses={201: s.TicketOpenedSerializer, **ACCEPTED, **ERRORS},
     )
     def post(self, request: Request) -> Response:
         def handler(request: Request) -> Response:
@@ -151,12 +176,13 @@ class TicketListCreateApi(BaseApi):
             result = services.ticket_open(
                 principal=api_principal(request), **data.validated_data
             )
-            response = ticket_response(request.user, result.ticket_id, status=201)
-            response.data["customer_link"] = request.build_absolute_uri(
-                customer_link_path(result.detail["customer_token"])
+            link = customer_link_path(result.detail["customer_token"])
+            return command_response(
+                request.user,
+                result,
+                status=201,
+                customer_link=request.build_absolute_uri(link),
             )
-            response["Location"] = f"/api/v1/tickets/{result.ticket_id}/"
-            return response
 
         return self.idempotent_post(request, handler)
 
@@ -190,13 +216,13 @@ class TicketCommandApi(BaseApi):
             selectors.ticket_get(request.user, ticket_id)  # 404 unless visible
             data = self.input_serializer(data=request.data)
             data.is_valid(raise_exception=True)
-            self.run(
+            result = self.run(
                 api_principal(request),
                 ticket_id,
                 dict(data.validated_data),
                 expected_version(request),
             )
-            return ticket_response(request.user, ticket_id)
+            return command_response(request.user, result)
 
         return self.idempotent_post(request, handler)
 
@@ -224,7 +250,7 @@ def command(
         summary=summary,
         request=input_serializer,
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        responses={200: s.TicketDetailSerializer, **ERRORS},
+        responses={200: s.TicketDetailSerializer, **ACCEPTED, **ERRORS},
     )(post)
     Api.__name__ = Api.__qualname__ = (
         "Ticket" + "".join(part.title() for part in name.split("_")) + "Api"
@@ -397,7 +423,9 @@ class TicketCustomerLinkApi(BaseApi):
     )
     def delete(self, request: Request, ticket_id: UUID) -> Response:
         ticket = selectors.ticket_get(request.user, ticket_id)
-        customer_link_revoke(ticket_id=ticket.ticket_id)
+        services.ticket_customer_link_revoke(
+            principal=api_principal(request), ticket_id=ticket.ticket_id
+        )
         return Response(status=204)
 
 
@@ -423,7 +451,9 @@ class TicketEventsApi(BaseApi):
 
 
 class EventLogQuerySerializer(serializers.Serializer[Any]):
-    after = serializers.IntegerField(required=False, default=0, min_value=0)
+    after = serializers.IntegerField(
+        required=False, default=0, min_value=0, max_value=2**63 - 1
+    )
     limit = serializers.IntegerField(
         required=False, default=100, min_value=1, max_value=1000
     )

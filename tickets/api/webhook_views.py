@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.validators import URLValidator
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
@@ -20,7 +21,11 @@ from tickets.models import WebhookSubscription
 
 class WebhookInputSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
-    url = serializers.URLField(max_length=500, help_text="http(s) URL receiving POSTs.")
+    url = serializers.URLField(
+        max_length=500,
+        validators=[URLValidator(schemes=["http", "https"])],
+        help_text="http(s) URL receiving POSTs.",
+    )
     event_types = serializers.ListField(
         child=serializers.CharField(),
         required=False,

@@ -10,6 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 
 TOKEN_PREFIX = "bat_"  # noqa: S105 (a prefix, not a secret)
@@ -100,7 +101,9 @@ class WebhookSubscription(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks"
     )
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500, validators=[URLValidator(schemes=["http", "https"])]
+    )
     event_types = models.JSONField(
         default=list,
         blank=True,
