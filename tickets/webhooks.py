@@ -132,7 +132,8 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
     """Take a due delivery for LEASE; None if another worker has it, it is
-    not due, or it is finished."""
+    not due, or it is finished. The lease end (``next_attempt_at``) is the
+    claim's token: the outcome is only written while it still holds."""
     claimed = WebhookDelivery.objects.filter(
         pk=delivery_id,
         status=WebhookDelivery.Status.PENDING,
@@ -204,9 +205,13 @@ def deliver(delivery_id: int) -> str:
         changes = {"status": WebhookDelivery.Status.FAILED, "last_error": error}
     else:
         changes = {"next_attempt_at": done + backoff(attempts), "last_error": error}
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(
-        attempts=attempts, last_status_code=status_code, **changes
-    )
+    # Fenced on our lease: if a slow send outlived it and another worker
+    # re-claimed the delivery, that worker's outcome wins.
+    written = WebhookDelivery.objects.filter(
+        pk=delivery.pk, next_attempt_at=delivery.next_attempt_at
+    ).update(attempts=attempts, last_status_code=status_code, **changes)
+    if not written:
+        logger.warning("Webhook delivery %s outlived its lease", delivery.pk)
     return str(changes.get("status", WebhookDelivery.Status.PENDING))
 
 

@@ -294,3 +294,69 @@ def test_housekeeping_purges_expired_idempotency_records(org: Org) -> None:
     assert housekeeping() == {"idempotency_records_purged": 0}
     IdempotencyRecord.objects.update(expires_at=clock.now() - timedelta(seconds=1))
     assert housekeeping() == {"idempotency_records_purged": 1}
+
+
+def test_guessing_api_tokens_is_throttled(org: Org) -> None:
+    from tickets.api.authentication import MAX_FAILURES
+
+    guesser = APIClient(REMOTE_ADDR="203.0.113.9")
+    guesser.credentials(HTTP_AUTHORIZATION="Token wrong")
+    codes = [
+        guesser.get("/api/v1/departments/").status_code for _ in range(MAX_FAILURES)
+    ]
+    assert set(codes) == {401}
+    assert guesser.get("/api/v1/departments/").status_code == 429
+    assert token_client(org.agents["CS"]).get("/api/v1/departments/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_outliving_its_lease_does_not_overwrite_the_next_claim() -> None:
+    """While the first worker's send is in flight, another worker re-claims
+    the delivery and records it delivered; the slow worker's outcome (a
+    failure) must not overwrite that."""
+    import threading
+    from datetime import timedelta
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from django.db import connection
+
+    from tests import helpers
+    from tickets import clock
+
+    org = helpers.make_org()
+
+    class SlowThenReclaimed(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            delivery_id = int(self.headers["X-Baton-Delivery"])
+            WebhookDelivery.objects.filter(pk=delivery_id).update(
+                status="delivered",
+                attempts=7,
+                next_attempt_at=clock.now() + timedelta(hours=1),
+            )
+            connection.close()
+            self.send_response(500)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowThenReclaimed)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        from tickets.models import WebhookSubscription
+
+        WebhookSubscription.objects.create(
+            name="Slow",
+            owner=org.leads["CS"],
+            secret="s",
+            event_types=["Opened"],
+            url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+        )
+        helpers.open_ticket(org)
+        delivery = WebhookDelivery.objects.get()
+        webhooks.deliver(delivery.pk)
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.attempts) == ("delivered", 7)
+    finally:
+        server.shutdown()
+        server.server_close()

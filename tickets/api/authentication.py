@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Q
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
@@ -17,6 +18,27 @@ from tickets.models import ApiToken
 from tickets.models.integrations import hash_token
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+FAILURE_WINDOW_SECONDS = 600
+MAX_FAILURES = 30
+
+
+def _failure_key(request: Request) -> str:
+    from tickets.customer import client_ip
+
+    return f"baton:token-failures:{client_ip(request)}"
+
+
+def _too_many_failures(request: Request) -> bool:
+    return int(cache.get(_failure_key(request), 0)) >= MAX_FAILURES
+
+
+def _count_failure(request: Request) -> None:
+    key = _failure_key(request)
+    if not cache.add(key, 1, FAILURE_WINDOW_SECONDS):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, FAILURE_WINDOW_SECONDS)
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -29,6 +51,8 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() not in self.keywords:
             return None
+        if _too_many_failures(request):
+            raise Throttled(wait=FAILURE_WINDOW_SECONDS)
         if len(parts) != 2:
             raise AuthenticationFailed("Use 'Authorization: Token <key>'.")
         key = parts[1].decode("utf-8", errors="replace")
@@ -39,6 +63,7 @@ class ApiTokenAuthentication(BaseAuthentication):
             .first()
         )
         if token is None:
+            _count_failure(request)
             raise AuthenticationFailed("The token is invalid or revoked.")
         now = clock.now()
         if (
