@@ -5,7 +5,10 @@ webhook redirects and ownership."""
 from __future__ import annotations
 
 import base64
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +31,18 @@ def _clear_cache() -> Iterator[None]:
     cache.clear()
     yield
     cache.clear()
+
+
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Run ``handler`` on 127.0.0.1 for the block; yields its hook URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/hook"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def ticket_with_link(org: Org) -> tuple[Any, str]:
@@ -206,8 +221,6 @@ def test_a_department_cannot_rate_itself(org: Org) -> None:
 def test_a_redirecting_receiver_is_a_failed_delivery_and_is_not_followed(
     org: Org,
 ) -> None:
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     hits: list[str] = []
 
@@ -226,9 +239,7 @@ def test_a_redirecting_receiver_is_a_failed_delivery_and_is_not_followed(
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(Redirector) as url:
         from tickets.models import WebhookSubscription
 
         WebhookSubscription.objects.create(
@@ -236,7 +247,7 @@ def test_a_redirecting_receiver_is_a_failed_delivery_and_is_not_followed(
             owner=org.leads["CS"],
             secret="s",
             event_types=["Opened"],
-            url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+            url=url,
         )
         open_ticket(org)
         delivery = WebhookDelivery.objects.get()
@@ -244,9 +255,6 @@ def test_a_redirecting_receiver_is_a_failed_delivery_and_is_not_followed(
         delivery.refresh_from_db()
         assert delivery.last_status_code == 302
         assert hits == ["POST /hook"]
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_subscriptions_stop_when_the_owner_loses_access(org: Org) -> None:
@@ -314,9 +322,7 @@ def test_a_delivery_outliving_its_lease_does_not_overwrite_the_next_claim() -> N
     """While the first worker's send is in flight, another worker re-claims
     the delivery and records it delivered; the slow worker's outcome (a
     failure) must not overwrite that."""
-    import threading
     from datetime import timedelta
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     from django.db import connection
 
@@ -340,9 +346,7 @@ def test_a_delivery_outliving_its_lease_does_not_overwrite_the_next_claim() -> N
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), SlowThenReclaimed)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(SlowThenReclaimed) as url:
         from tickets.models import WebhookSubscription
 
         WebhookSubscription.objects.create(
@@ -350,13 +354,10 @@ def test_a_delivery_outliving_its_lease_does_not_overwrite_the_next_claim() -> N
             owner=org.leads["CS"],
             secret="s",
             event_types=["Opened"],
-            url=f"http://127.0.0.1:{server.server_address[1]}/hook",
+            url=url,
         )
         helpers.open_ticket(org)
         delivery = WebhookDelivery.objects.get()
         webhooks.deliver(delivery.pk)
         delivery.refresh_from_db()
         assert (delivery.status, delivery.attempts) == ("delivered", 7)
-    finally:
-        server.shutdown()
-        server.server_close()
