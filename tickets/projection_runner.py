@@ -21,6 +21,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
@@ -86,6 +87,11 @@ class ProjectionSession:
         if row.pk in self._new[type(row)]:
             return
         self._dirty[type(row)][row.pk] = row
+
+    def rows_of(self, model: type[models.Model]) -> list[models.Model]:
+        """Every row of ``model`` the session holds (rebuild and audit)."""
+        rows = [row for (kind, _), row in self._rows.items() if kind is model]
+        return rows + list(self._append_only.get(model, []))
 
     def pending(self) -> int:
         return sum(len(v) for v in self._append_only.values()) + sum(
@@ -307,6 +313,81 @@ def rebuild(
         session.flush()
         _save_positions(dict.fromkeys(positions, last), app.name)
     return count
+
+
+@dataclass(frozen=True)
+class Difference:
+    model: str
+    key: Any
+    problem: str
+
+
+def _audit_key(model: type[models.Model]) -> str:
+    # Append-only rows have surrogate ids; their natural key is the event.
+    return (
+        "position"
+        if "position" in {f.name for f in model._meta.fields}
+        and (model._meta.pk is not None and model._meta.pk.name == "id")
+        else "pk"
+    )
+
+
+def _values(row: models.Model, fields: list[str]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in fields}
+
+
+def audit(
+    app: Application[Any], projections: Sequence[Projection], *, limit: int = 100
+) -> list[Difference]:
+    """Fold the whole log in memory with the projections' own handlers and
+    compare with the stored rows; nothing is written. Returns at most
+    ``limit`` differences (missing, unexpected or changed rows)."""
+    session = ProjectionSession(rebuilding=True)
+    for notification in iter_notifications(app):
+        event = app.mapper.to_domain_event(notification)
+        for projection in projections:
+            projection.process(event, notification.id, session)
+    differences: list[Difference] = []
+    for projection in projections:
+        for model in projection.models:
+            key = _audit_key(model)
+            fields = [
+                f.attname
+                for f in model._meta.concrete_fields
+                if not (key == "position" and f.primary_key)
+            ]
+            expected = {
+                getattr(row, "pk" if key == "pk" else key): row
+                for row in session.rows_of(model)
+            }
+            stored = {
+                (row.pk if key == "pk" else getattr(row, key)): row
+                for row in model._default_manager.all()
+            }
+            name = model.__name__
+            for missing in sorted(set(expected) - set(stored), key=str):
+                differences.append(
+                    Difference(name, missing, "missing from the read model")
+                )
+            for extra in sorted(set(stored) - set(expected), key=str):
+                differences.append(
+                    Difference(name, extra, "not derived from any event")
+                )
+            for common in sorted(set(expected) & set(stored), key=str):
+                want, have = (
+                    _values(expected[common], fields),
+                    _values(stored[common], fields),
+                )
+                changed = sorted(f for f in fields if want[f] != have[f])
+                if changed:
+                    detail = ", ".join(
+                        f"{f}: stored {have[f]!r}, events say {want[f]!r}"
+                        for f in changed
+                    )
+                    differences.append(Difference(name, common, detail))
+            if len(differences) >= limit:
+                return differences[:limit]
+    return differences
 
 
 def follow(
