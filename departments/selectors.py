@@ -7,10 +7,6 @@ from typing import Any
 from departments.models import Department, Membership
 
 
-def department_get(code: str) -> Department | None:
-    return Department.objects.filter(code=code).first()
-
-
 def memberships_for_user(user: Any) -> list[Membership]:
     """The user's memberships, front-line ones first, then by code: the first
     one is the department the user acts for by default."""
@@ -21,17 +17,6 @@ def memberships_for_user(user: Any) -> list[Membership]:
         .select_related("department")
         .order_by("department__code"),
         key=lambda m: (not m.department.is_front_line, m.department.code),
-    )
-
-
-def department_codes_for_user(user: Any) -> set[str]:
-    return {m.department.code for m in memberships_for_user(user)}
-
-
-def is_front_line_lead(user: Any) -> bool:
-    return any(
-        m.department.is_front_line and m.role == Membership.Role.LEAD
-        for m in memberships_for_user(user)
     )
 
 

@@ -19,7 +19,7 @@ from departments.models import Membership
 from departments.selectors import memberships_for_user
 from tickets import clock
 from tickets.domain import TicketNotFound
-from tickets.models import Handoff, TicketSummary, TimelineEntry
+from tickets.models import Handoff, TicketSummary
 
 
 def _sees_everything(user: Any, memberships: list[Membership]) -> bool:
@@ -124,10 +124,3 @@ def ticket_list(user: Any, filters: TicketFilters) -> QuerySet[TicketSummary]:
         )
         queryset = queryset.filter(Exists(risky) if filters.at_risk else ~Exists(risky))
     return _with_clocks(queryset)
-
-
-def customer_timeline(ticket_id: UUID) -> QuerySet[TimelineEntry]:
-    """Entries a customer may see, oldest first."""
-    return TimelineEntry.objects.filter(
-        ticket_id=ticket_id, audience=TimelineEntry.Audience.CUSTOMER
-    ).order_by("version")

@@ -95,6 +95,12 @@ class DepartmentQueueFilter(admin.SimpleListFilter):
     title = "department"
     parameter_name = "dept"
 
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        # Filters are built per request: the default belongs here, not on
+        # the ModelAdmin, which every request and thread shares.
+        self.default_code = default_department(request.user)
+        super().__init__(request, *args, **kwargs)
+
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(d.code, d.name) for d in switchable_departments(request.user)]
 
@@ -104,15 +110,13 @@ class DepartmentQueueFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         allowed = {code for code, _ in self.lookup_choices}
-        code = self.value() or default_department(request.user)
+        code = self.value() or self.default_code
         if code not in allowed:
             return queryset.none()
         return queryset.filter(owner=code)
 
     def choices(self, changelist: Any) -> Any:
-        current = self.value() or default_department(
-            changelist.model_admin._request_user
-        )
+        current = self.value() or self.default_code
         for code, title in self.lookup_choices:
             yield {
                 "selected": current == code,
@@ -291,7 +295,6 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
     list_per_page = 100
     actions = ["assign_to_me", "hand_off_selected"]
     change_list_template = "admin/tickets/queue/change_list.html"
-    _request_user: Any = None
 
     # permissions: the queue is read through it; work goes through services
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -317,7 +320,6 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        self._request_user = request.user
         visible = selectors.visible_tickets(request.user).values("pk")
         queryset = QueueTicket.objects.filter(pk__in=visible, status__in=OPEN_STATUSES)
         return annotate_queue(queryset).prefetch_related("clocks")
@@ -419,7 +421,6 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
     def changelist_view(
         self, request: HttpRequest, extra_context: Any = None
     ) -> HttpResponse:
-        self._request_user = request.user
         code = request.GET.get("dept") or default_department(request.user)
         allowed = {d.code for d in switchable_departments(request.user)}
         counts: dict[str, int] = {}

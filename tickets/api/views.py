@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -200,7 +199,6 @@ class TicketCommandApi(BaseApi):
     """POST a command to one ticket; answers with the fresh ticket."""
 
     input_serializer: type[serializers.Serializer[Any]] = s.EmptyInputSerializer
-    operation: str = ""
 
     def run(
         self,
@@ -504,7 +502,3 @@ class EventLogApi(BaseApi):
                 }
             ).data
         )
-
-
-def visible_ticket_ids(user: Any) -> QuerySet[Any]:
-    return selectors.visible_tickets(user).values("ticket_id")
