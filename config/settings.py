@@ -194,6 +194,12 @@ BATON_PROJECTION_GROUPS = {
         "tickets.projections.TimelineProjection",
         "sla.projections.SLAClockProjection",
     ],
+    # Department scorecards: followed by the projector, not caught up
+    # inline (nobody needs to read their own write there, and a batch
+    # recomputes each changed period once).
+    "scorecards": [
+        "sla.projections.ScorecardProjection",
+    ],
     # An outbox, not a disposable read model: never rebuilt (that would
     # send old alerts again).
     "notifications": [

@@ -424,3 +424,119 @@ class SLANotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.department} at {self.position}"
+
+
+# ---------------------------------------------------------------------------
+# Scorecards (read models of ScorecardProjection)
+# ---------------------------------------------------------------------------
+
+
+class ScorecardTicket(models.Model):
+    """Per-ticket state the scorecard projection needs to judge handoffs:
+    the scenario now, the stint in progress, the stint that resolved it,
+    and how many times each pair of departments passed it to each other."""
+
+    ticket_id = models.UUIDField(primary_key=True)
+    scenario = models.CharField(max_length=64, blank=True)
+    current_stint_id = models.UUIDField(null=True, blank=True)
+    resolved_stint_id = models.UUIDField(null=True, blank=True)
+    transfers = models.JSONField(
+        default=dict, help_text='Transfers per department pair, e.g. {"CS|FIN": 2}.'
+    )
+
+    class Meta:
+        verbose_name = "scorecard ticket state"
+
+    def __str__(self) -> str:
+        return str(self.ticket_id)
+
+
+class ScorecardHandoff(models.Model):
+    """One row per stint (a department's part of a ticket), with every
+    fact a scorecard counts about it and the log position of the event
+    that decided each fact. A stint belongs to the day, ISO week and month
+    in which the department received it, in the department's timezone."""
+
+    id = models.UUIDField(primary_key=True, help_text="The stint (handoff) id.")
+    ticket_id = models.UUIDField(db_index=True)
+    department = models.CharField(max_length=16)
+    kind = models.CharField(max_length=8)
+    from_department = models.CharField(max_length=16, blank=True)
+    scenario = models.CharField(max_length=64, blank=True)
+    timezone = models.CharField(max_length=64)
+    day = models.DateField()
+    week = models.DateField(help_text="Monday of the ISO week.")
+    month = models.DateField(help_text="First day of the month.")
+    received_at = models.DateTimeField()
+    received_position = models.BigIntegerField()
+    response_clock = models.BooleanField(default=False)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    responded_position = models.BigIntegerField(null=True, blank=True)
+    response_seconds = models.FloatField(
+        null=True, blank=True, help_text="Business time to first response."
+    )
+    response_seconds_position = models.BigIntegerField(null=True, blank=True)
+    verdict = models.CharField(max_length=8, blank=True)  # met / breached
+    verdict_position = models.BigIntegerField(null=True, blank=True)
+    ended_how = models.CharField(max_length=10, blank=True)  # handed_on / resolved
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_position = models.BigIntegerField(null=True, blank=True)
+    handed_to = models.CharField(max_length=16, blank=True)
+    root_cause = models.CharField(max_length=16, blank=True)
+    bounced_position = models.BigIntegerField(null=True, blank=True)
+    ping_pong_position = models.BigIntegerField(null=True, blank=True)
+    reopened_position = models.BigIntegerField(null=True, blank=True)
+    rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True)
+    rating_position = models.BigIntegerField(null=True, blank=True)
+    breach_dispute = models.CharField(max_length=8, blank=True)  # open/accepted/waived
+    breach_dispute_reason = models.TextField(blank=True)
+    breach_dispute_position = models.BigIntegerField(null=True, blank=True)
+    rating_dispute = models.CharField(max_length=8, blank=True)
+    rating_dispute_reason = models.TextField(blank=True)
+    rating_dispute_position = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["received_position"]
+        verbose_name = "scorecard handoff"
+        indexes = [
+            models.Index(fields=["department", "day"], name="schandoff_dept_day"),
+            models.Index(fields=["department", "week"], name="schandoff_dept_week"),
+            models.Index(fields=["department", "month"], name="schandoff_dept_month"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} stint {self.id}"
+
+
+class Scorecard(models.Model):
+    """A department's figures for one period (day, ISO week or month in its
+    timezone), for one scenario or for all of them (``scenario="*"``).
+    Recomputed from :class:`ScorecardHandoff` rows whenever one of them
+    changes; ``manage.py audit_scorecards`` proves they match the log."""
+
+    class Period(models.TextChoices):
+        DAY = "day", "Day"
+        WEEK = "week", "ISO week"
+        MONTH = "month", "Month"
+
+    ALL_SCENARIOS = "*"
+
+    key = models.CharField(max_length=120, primary_key=True)
+    department = models.CharField(max_length=16)
+    period = models.CharField(max_length=5, choices=Period.choices)
+    start = models.DateField()
+    scenario = models.CharField(max_length=64)
+    figures = models.JSONField()
+
+    class Meta:
+        ordering = ["department", "period", "-start", "scenario"]
+        indexes = [
+            models.Index(
+                fields=["department", "period", "start"], name="scorecard_lookup"
+            ),
+            models.Index(fields=["period", "start"], name="scorecard_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.department} {self.period} {self.start} {self.scenario}"

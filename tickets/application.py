@@ -388,6 +388,53 @@ class TicketsApplication(Application[UUID]):
             ),
         )
 
+    def dispute(
+        self,
+        ticket_id: UUID,
+        *,
+        handoff_id: UUID,
+        subject: str,
+        reason: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: t.dispute(
+                handoff_id=handoff_id,
+                subject=subject,
+                reason=reason,
+                actor=_actor(principal, t),
+                at=at,
+            ),
+        )
+
+    def decide_dispute(
+        self,
+        ticket_id: UUID,
+        *,
+        dispute_id: UUID,
+        decision: str,
+        reason: str,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+    ) -> CommandResult:
+        def command(t: Ticket) -> None:
+            actor = principal.actor_for(t.front_line)
+            t.decide_dispute(
+                dispute_id=dispute_id,
+                decision=decision,
+                reason=reason,
+                actor=actor,
+                at=at,
+                is_lead=actor.department in principal.leads,
+            )
+
+        return self._update(ticket_id, expected_version, command)
+
     def record_sla_warning(
         self, ticket_id: UUID, *, clock_id: UUID, at: datetime
     ) -> CommandResult:

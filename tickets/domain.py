@@ -95,6 +95,18 @@ class ClockKind(StrEnum):
     RESOLUTION = "resolution"
 
 
+class DisputeSubject(StrEnum):
+    """What a department's scorecard may be disputed over."""
+
+    BREACH = "breach"
+    RATING = "rating"
+
+
+class DisputeDecision(StrEnum):
+    ACCEPTED = "accepted"  # the breach or rating stands
+    WAIVED = "waived"  # it no longer counts in adjusted figures
+
+
 MAX_SUBJECT = 200
 MAX_TEXT = 10_000
 MAX_REASON = 1_000
@@ -146,6 +158,8 @@ class Principal:
     name: str = ""
     short_name: str = ""
     departments: tuple[str, ...] = ()
+    #: The departments this principal leads (a subset of ``departments``).
+    leads: tuple[str, ...] = ()
 
     def actor_for(self, owner: str | None, front_line: str | None = None) -> Actor:
         department: str | None = None
@@ -172,6 +186,10 @@ class DepartmentRef:
     name: str
     active: bool = True
     front_line: bool = False
+    #: IANA name; fixed in the events that start the department's stints,
+    #: so scorecard periods (days, weeks, months in the department's own
+    #: time) never move when the department's settings change later.
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True)
@@ -375,6 +393,33 @@ class InvalidScore(TicketError):
     code = "invalid_score"
 
 
+class NothingToDispute(TicketError):
+    """Raised when a dispute names a breach or rating that was never
+    recorded for that handoff."""
+
+    code = "nothing_to_dispute"
+
+
+class AlreadyDisputed(TicketError):
+    """Raised when the breach or rating is already disputed (each may be
+    disputed once; the decision is final)."""
+
+    code = "already_disputed"
+
+
+class UnknownDispute(TicketError):
+    """Raised when a decision names a dispute this ticket does not have."""
+
+    code = "unknown_dispute"
+
+
+class DisputeAlreadyDecided(TicketError):
+    """Raised when a dispute that was already accepted or waived is
+    decided again."""
+
+    code = "dispute_already_decided"
+
+
 class ClockNotFound(TicketError):
     """Raised when a ticket has no clock with the given id."""
 
@@ -543,6 +588,7 @@ class Stint:
     department_name: str
     started_at: datetime
     from_department: str | None = None
+    timezone: str = "UTC"
     first_response_at: datetime | None = None
     outcome: str | None = None
     ended_at: datetime | None = None
@@ -552,6 +598,31 @@ class Stint:
     @property
     def is_finished(self) -> bool:
         return self.ended_at is not None
+
+
+def dispute_id_for(handoff_id: UUID, subject: str) -> UUID:
+    """A breach or a rating is disputed at most once, so the dispute's id
+    is derived from what it disputes."""
+    return uuid5(NAMESPACE_URL, f"baton:dispute:{handoff_id}:{subject}")
+
+
+@dataclass
+class Dispute:
+    id: UUID
+    subject: str
+    handoff_id: UUID
+    department: str
+    decision: str | None = None
+
+
+def _upcast_timezone(field_name: str) -> Any:
+    """Upcaster for events stored before departments' timezones were fixed
+    in them: those stints are counted in UTC."""
+
+    def upcast(state: dict[str, Any]) -> None:
+        state.setdefault(field_name, "UTC")
+
+    return staticmethod(upcast)
 
 
 def _require_port(sla: SLAPort | None) -> SLAPort:
@@ -597,6 +668,10 @@ class Ticket(Aggregate):
         priority: str
         department: str
         department_name: str
+        department_timezone: str
+
+        class_version = 2
+        upcast_v1_v2 = _upcast_timezone("department_timezone")
 
         def apply(self, ticket: Ticket) -> None:
             ticket.subject = self.subject
@@ -619,8 +694,13 @@ class Ticket(Aggregate):
             ticket.experience_rated = False
             ticket.current_stint_id = None
             ticket.resolved_at = None
+            ticket.disputes = {}
             ticket._start_stint(
-                self.stint_id, self.department, self.department_name, self.timestamp
+                self.stint_id,
+                self.department,
+                self.department_name,
+                self.timestamp,
+                timezone=self.department_timezone,
             )
 
     class HandedOff(Event):
@@ -632,7 +712,11 @@ class Ticket(Aggregate):
         from_department: str
         to_department: str
         to_department_name: str
+        to_department_timezone: str
         reason: str
+
+        class_version = 2
+        upcast_v1_v2 = _upcast_timezone("to_department_timezone")
 
         def apply(self, ticket: Ticket) -> None:
             ticket._end_stint(self.timestamp, StintOutcome.HANDED_ON)
@@ -645,6 +729,7 @@ class Ticket(Aggregate):
                 self.to_department_name,
                 self.timestamp,
                 from_department=self.from_department,
+                timezone=self.to_department_timezone,
             )
 
     class Responded(Event):
@@ -712,12 +797,20 @@ class Ticket(Aggregate):
         stint_id: UUID
         department: str
         department_name: str
+        department_timezone: str
+
+        class_version = 2
+        upcast_v1_v2 = _upcast_timezone("department_timezone")
 
         def apply(self, ticket: Ticket) -> None:
             ticket.status = Status.OPEN
             ticket.resolved_at = None
             ticket._start_stint(
-                self.stint_id, self.department, self.department_name, self.timestamp
+                self.stint_id,
+                self.department,
+                self.department_name,
+                self.timestamp,
+                timezone=self.department_timezone,
             )
 
     class Closed(Event):
@@ -881,6 +974,40 @@ class Ticket(Aggregate):
         def apply(self, ticket: Ticket) -> None:
             ticket.clocks[self.clock_id].breached = True
 
+    class DisputeOpened(Event):
+        """A breach or rating on a department's handoff is contested. The
+        recorded breach or rating itself never changes."""
+
+        TOPIC = _topic("DisputeOpened")
+        dispute_id: UUID
+        subject: str
+        handoff_id: UUID
+        department: str
+        reason: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.disputes[self.dispute_id] = Dispute(
+                id=self.dispute_id,
+                subject=self.subject,
+                handoff_id=self.handoff_id,
+                department=self.department,
+            )
+
+    class DisputeDecided(Event):
+        """A front-line lead accepted the disputed breach or rating (it
+        stands) or waived it (adjusted scorecard figures leave it out)."""
+
+        TOPIC = _topic("DisputeDecided")
+        dispute_id: UUID
+        subject: str
+        handoff_id: UUID
+        department: str
+        decision: str
+        reason: str
+
+        def apply(self, ticket: Ticket) -> None:
+            ticket.disputes[self.dispute_id].decision = self.decision
+
     # -- state --------------------------------------------------------------
 
     subject: str
@@ -904,6 +1031,7 @@ class Ticket(Aggregate):
     resolved_by: str | None
     clocks: dict[UUID, Clock]
     experience_rated: bool
+    disputes: dict[UUID, Dispute]
 
     def __init__(self) -> None:
         """State is set by :class:`Ticket.Opened`; see :meth:`open`."""
@@ -916,6 +1044,7 @@ class Ticket(Aggregate):
         at: datetime,
         *,
         from_department: str | None = None,
+        timezone: str = "UTC",
     ) -> None:
         self.stints[stint_id] = Stint(
             id=stint_id,
@@ -923,6 +1052,7 @@ class Ticket(Aggregate):
             department_name=department_name,
             started_at=at,
             from_department=from_department,
+            timezone=timezone,
         )
         self.current_stint_id = stint_id
 
@@ -1000,6 +1130,7 @@ class Ticket(Aggregate):
             priority=_choice(priority, Priority, "priority"),
             department=front_line.code,
             department_name=front_line.name,
+            department_timezone=front_line.timezone,
         )
         assert ticket.current_stint_id is not None
         ticket._start_stint_clocks(sla, ticket.current_stint_id, actor, at)
@@ -1049,6 +1180,7 @@ class Ticket(Aggregate):
             from_department=self.owner,
             to_department=to.code,
             to_department_name=to.name,
+            to_department_timezone=to.timezone,
             reason=clean_reason,
         )
         self._stop_stint_clocks(sla, from_stint_id, StintOutcome.HANDED_ON, actor, at)
@@ -1171,6 +1303,7 @@ class Ticket(Aggregate):
             stint_id=uuid4(),
             department=self.owner,
             department_name=self.owner_name,
+            department_timezone=list(self.stints.values())[-1].timezone,
         )
         ticket_clock = self.clocks.get(self.id)
         if ticket_clock is not None and ticket_clock.stopped_at is not None:
@@ -1285,6 +1418,100 @@ class Ticket(Aggregate):
             at,
             score=_score(score),
             comment=_text(comment, "comment", MAX_COMMENT, required=False),
+        )
+
+    def dispute(
+        self,
+        *,
+        handoff_id: UUID,
+        subject: str,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+    ) -> UUID:
+        """Dispute the breach of a handoff's response promise, or the
+        customer's rating of it, with a reason. The department judged or
+        the front line may dispute (staff only), also on a closed ticket:
+        the dispute changes scorecards, not the ticket. Each breach or
+        rating is disputed at most once. Returns the dispute id."""
+        if actor.kind not in (ActorKind.USER, ActorKind.INTEGRATION):
+            raise NotPermitted("Only staff can dispute a breach or a rating.")
+        value = _choice(subject, DisputeSubject, "subject")
+        stint = self.stints.get(handoff_id)
+        if stint is None:
+            raise UnknownHandoff(
+                "That handoff is not part of this ticket.", field="handoff_id"
+            )
+        if actor.department not in (stint.department, self.front_line):
+            raise NotPermitted(
+                f"Only {stint.department_name} or the front line may dispute "
+                "this handoff's figures."
+            )
+        if value == DisputeSubject.BREACH:
+            clock = self.clocks.get(handoff_id)
+            if clock is None or not clock.breached:
+                raise NothingToDispute(
+                    "This handoff's response promise was not breached.",
+                    field="handoff_id",
+                )
+        elif not stint.rated:
+            raise NothingToDispute(
+                "This handoff has not been rated.", field="handoff_id"
+            )
+        dispute_id = dispute_id_for(handoff_id, value)
+        if dispute_id in self.disputes:
+            raise AlreadyDisputed(
+                f"This {value} is already disputed.", field="handoff_id"
+            )
+        self._trigger(
+            self.DisputeOpened,
+            actor,
+            at,
+            dispute_id=dispute_id,
+            subject=value,
+            handoff_id=handoff_id,
+            department=stint.department,
+            reason=_reason(reason),
+        )
+        return dispute_id
+
+    def decide_dispute(
+        self,
+        *,
+        dispute_id: UUID,
+        decision: str,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        is_lead: bool,
+    ) -> None:
+        """Accept (the breach or rating stands) or waive (adjusted figures
+        leave it out) an open dispute, with a reason. Only a lead of the
+        ticket's front-line department (``is_lead``: the actor leads the
+        department it acts for) may decide; the decision is final."""
+        if (
+            actor.kind != ActorKind.USER
+            or actor.department != self.front_line
+            or not is_lead
+        ):
+            raise NotPermitted("Only a front-line lead may decide a dispute.")
+        dispute = self.disputes.get(dispute_id)
+        if dispute is None:
+            raise UnknownDispute("This ticket has no such dispute.", field="dispute_id")
+        if dispute.decision is not None:
+            raise DisputeAlreadyDecided(
+                f"This dispute was already {dispute.decision}.", field="dispute_id"
+            )
+        self._trigger(
+            self.DisputeDecided,
+            actor,
+            at,
+            dispute_id=dispute_id,
+            subject=dispute.subject,
+            handoff_id=dispute.handoff_id,
+            department=dispute.department,
+            decision=_choice(decision, DisputeDecision, "decision"),
+            reason=_reason(reason),
         )
 
     def record_sla_warning(self, *, clock_id: UUID, actor: Actor, at: datetime) -> None:

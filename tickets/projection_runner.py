@@ -56,6 +56,9 @@ class ProjectionSession:
         self._append_only: dict[type[models.Model], list[models.Model]] = defaultdict(
             list
         )
+        #: Keys a projection noted during the batch for its ``finish``
+        #: step (e.g. the scorecards whose facts changed).
+        self.marks: dict[str, set[Any]] = defaultdict(set)
 
     def get(self, model: type[M], pk: Any) -> M | None:
         key = (model, pk)
@@ -152,6 +155,11 @@ class Projection:
         if handler is not None:
             handler(self, event, position, session)
 
+    def finish(self, session: ProjectionSession) -> None:
+        """Called once the batch's events are processed (and, except when
+        rebuilding or auditing, flushed): projections that keep derived
+        summaries recompute them here. Runs in the batch's transaction."""
+
     def reset(self) -> None:
         """Delete every row this projection owns (rebuild only)."""
         for model in reversed(self.models):
@@ -223,6 +231,9 @@ def _apply(
             projection.process(event, notification.id, session)
             positions[projection.name] = notification.id
             applied += 1
+    session.flush()
+    for projection in projections:
+        projection.finish(session)
     session.flush()
     _save_positions(positions, app.name)
     return applied
@@ -310,6 +321,8 @@ def rebuild(
             count += 1
             if session.pending() >= flush_every:
                 session.flush()
+        for projection in projections:
+            projection.finish(session)
         session.flush()
         _save_positions(dict.fromkeys(positions, last), app.name)
     return count
@@ -336,6 +349,18 @@ def _values(row: models.Model, fields: list[str]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in fields}
 
 
+def _describe(field: str, have: Any, want: Any) -> str:
+    if isinstance(have, dict) and isinstance(want, dict):
+        keys = sorted(
+            k for k in have.keys() | want.keys() if have.get(k) != want.get(k)
+        )
+        return ", ".join(
+            f"{field}.{k}: stored {have.get(k)!r}, events say {want.get(k)!r}"
+            for k in keys
+        )
+    return f"{field}: stored {have!r}, events say {want!r}"
+
+
 def audit(
     app: Application[Any], projections: Sequence[Projection], *, limit: int = 100
 ) -> list[Difference]:
@@ -347,6 +372,8 @@ def audit(
         event = app.mapper.to_domain_event(notification)
         for projection in projections:
             projection.process(event, notification.id, session)
+    for projection in projections:
+        projection.finish(session)
     differences: list[Difference] = []
     for projection in projections:
         for model in projection.models:
@@ -380,10 +407,7 @@ def audit(
                 )
                 changed = sorted(f for f in fields if want[f] != have[f])
                 if changed:
-                    detail = ", ".join(
-                        f"{f}: stored {have[f]!r}, events say {want[f]!r}"
-                        for f in changed
-                    )
+                    detail = ", ".join(_describe(f, have[f], want[f]) for f in changed)
                     differences.append(Difference(name, common, detail))
             if len(differences) >= limit:
                 return differences[:limit]

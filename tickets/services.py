@@ -58,6 +58,9 @@ def principal_for_user(
         name=name or full_name,
         short_name=user.first_name or _role_word(memberships),
         departments=tuple(m.department.code for m in memberships),
+        leads=tuple(
+            m.department.code for m in memberships if m.role == Membership.Role.LEAD
+        ),
     )
 
 
@@ -88,6 +91,7 @@ def department_ref(code: str, *, field: str = "to_department") -> DepartmentRef:
         name=department.name,
         active=department.is_active,
         front_line=department.is_front_line,
+        timezone=department.timezone,
     )
 
 
@@ -504,6 +508,55 @@ def ticket_rate_experience(
             ticket_id,
             score=score,
             comment=comment,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_dispute(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    handoff_id: UUID,
+    subject: str,
+    reason: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    """Dispute a handoff's breach or rating (the department judged or the
+    front line); ``result.detail`` is the dispute id."""
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().dispute(
+            ticket_id,
+            handoff_id=handoff_id,
+            subject=subject,
+            reason=reason,
+            principal=principal,
+            at=clock.now(),
+            expected_version=expected_version,
+        )
+    )
+
+
+def ticket_dispute_decide(
+    *,
+    principal: Principal,
+    ticket_id: UUID,
+    dispute_id: UUID,
+    decision: str,
+    reason: str,
+    expected_version: int | None = None,
+) -> CommandResult:
+    """Accept or waive a dispute; a lead of the ticket's front line only."""
+    _require_staff(principal)
+    return _run(
+        get_tickets_application().decide_dispute(
+            ticket_id,
+            dispute_id=dispute_id,
+            decision=decision,
+            reason=reason,
             principal=principal,
             at=clock.now(),
             expected_version=expected_version,

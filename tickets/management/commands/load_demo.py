@@ -27,6 +27,7 @@ from sla.services import calendar_version_create, policy_version_create, sla_swe
 from tickets import clock, services
 from tickets.application import get_tickets_application
 from tickets.domain import Principal
+from tickets.projection_runner import all_projections, catch_up
 
 DEMO_PASSWORD_SUFFIX = "-demo-pass"  # noqa: S105 (public demo accounts)
 SUPERUSER = ("admin", "admin-demo-pass")
@@ -81,6 +82,9 @@ class Command(BaseCommand):
                 f"Loaded {count} demo tickets; the SLA sweep recorded "
                 f"{result.breaches} breaches and {result.warnings} warnings."
             )
+        # Read models the projector follows (scorecards) are caught up here
+        # too, so the demo has something to show before it starts.
+        catch_up(app, all_projections())
         self._credentials()
         self._customer_links()
 

@@ -1,0 +1,417 @@
+"""What a department scorecard counts, defined once.
+
+Every figure is computed from the handoffs (stints) a department received
+in a period (the cohort), and every count figure is a predicate over those
+handoffs: the drill-down lists exactly the handoffs the predicate selects,
+so the number and the list behind it cannot disagree. Each figure also
+names the fact whose log position decided it ("the event behind the
+number"). Derived figures (rates, averages, percentiles) name the count
+figure they are computed over.
+
+Definitions (all per cohort: the handoffs received by the department in
+the period, in its own timezone):
+
+* received: every stint (opening, handoff or reopen);
+* responded: stints with a public reply; handed_on / resolved: how the
+  stint ended; finished: handed_on + resolved;
+* met / breached: the verdict of the stint's response clock (stints of
+  departments without a response target have none);
+  breach_rate = breached / (met + breached);
+* median / p90 response: business seconds from receipt to the first
+  reply, nearest-rank percentiles (so each is a real handoff's time);
+* ratings: finished stints the customer rated; rating_rate = ratings /
+  finished; satisfied = 4-5, dissatisfied = 1-2;
+* reopened: stints that resolved the ticket which was later reopened;
+* bounced: stints handed straight back to the department they came from
+  without a public reply;
+* ping_pong: handoffs that were the third transfer of the ticket between
+  the same two departments (each ticket counts once per pair);
+* root causes: stints that resolved the ticket, by root cause;
+* adjusted figures leave out breaches and ratings a front-line lead
+  waived after a dispute; raw figures never change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from tickets.domain import DisputeDecision, RootCause
+
+PERIODS = ("day", "week", "month")
+ALL_SCENARIOS = "*"
+WAIVED = DisputeDecision.WAIVED.value
+
+
+class Fact(Protocol):
+    """The attributes of a ScorecardHandoff row the figures read."""
+
+    department: str
+    scenario: str
+    responded_position: int | None
+    response_seconds: float | None
+    verdict: str
+    ended_how: str
+    root_cause: str
+    bounced_position: int | None
+    ping_pong_position: int | None
+    reopened_position: int | None
+    rating_score: int | None
+    breach_dispute: str
+    rating_dispute: str
+
+
+def period_starts(instant: datetime, timezone: str) -> dict[str, date]:
+    """The day, ISO week (its Monday) and month (its first day) that
+    contain ``instant`` in ``timezone``."""
+    local = instant.astimezone(ZoneInfo(timezone)).date()
+    return {
+        "day": local,
+        "week": local - timedelta(days=local.weekday()),
+        "month": local.replace(day=1),
+    }
+
+
+def period_start(period: str, day: date) -> date:
+    """Normalise ``day`` to the start of the ``period`` containing it."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_after(period: str, start: date) -> date:
+    """The start of the next period."""
+    if period == "day":
+        return start + timedelta(days=1)
+    if period == "week":
+        return start + timedelta(days=7)
+    return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def period_before(period: str, start: date) -> date:
+    if period == "day":
+        return start - timedelta(days=1)
+    if period == "week":
+        return start - timedelta(days=7)
+    return (start - timedelta(days=1)).replace(day=1)
+
+
+def scorecard_key(department: str, period: str, start: date, scenario: str) -> str:
+    return f"{department}|{period}|{start.isoformat()}|{scenario}"
+
+
+def bucket_keys(fact: Any) -> list[tuple[str, str, date, str]]:
+    """The (department, period, start, scenario) scorecards a fact counts
+    in: each period, for its scenario and for all scenarios."""
+    keys = []
+    for period in PERIODS:
+        start = getattr(fact, period)
+        keys.append((fact.department, period, start, fact.scenario))
+        keys.append((fact.department, period, start, ALL_SCENARIOS))
+    return keys
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+
+
+def _breached(f: Fact) -> bool:
+    return f.verdict == "breached"
+
+
+def _rated(f: Fact) -> bool:
+    return f.rating_score is not None
+
+
+def _rating_counts(f: Fact) -> bool:
+    return _rated(f) and f.rating_dispute != WAIVED
+
+
+def _breach_counts(f: Fact) -> bool:
+    return _breached(f) and f.breach_dispute != WAIVED
+
+
+@dataclass(frozen=True)
+class CountFigure:
+    """A figure that counts the handoffs matching ``test``; ``position``
+    names the fact field holding the log position that decided it."""
+
+    name: str
+    label: str
+    test: Callable[[Any], bool]
+    position: str
+
+
+def _score(low: int, high: int, counts: Callable[[Any], bool]) -> Callable[..., bool]:
+    return lambda f: counts(f) and low <= f.rating_score <= high
+
+
+COUNT_FIGURES: tuple[CountFigure, ...] = (
+    CountFigure("received", "Handoffs received", lambda f: True, "received_position"),
+    CountFigure(
+        "responded",
+        "Responded",
+        lambda f: f.responded_position is not None,
+        "responded_position",
+    ),
+    CountFigure(
+        "handed_on",
+        "Handed on",
+        lambda f: f.ended_how == "handed_on",
+        "ended_position",
+    ),
+    CountFigure(
+        "resolved", "Resolved", lambda f: f.ended_how == "resolved", "ended_position"
+    ),
+    CountFigure("finished", "Finished", lambda f: f.ended_how != "", "ended_position"),
+    CountFigure(
+        "met", "Response promise met", lambda f: f.verdict == "met", "verdict_position"
+    ),
+    CountFigure("breached", "Response promise breached", _breached, "verdict_position"),
+    CountFigure(
+        "decided",
+        "Response promise decided (met or breached)",
+        lambda f: f.verdict != "",
+        "verdict_position",
+    ),
+    CountFigure(
+        "timed_responses",
+        "First responses timed in business hours",
+        lambda f: f.response_seconds is not None,
+        "response_seconds_position",
+    ),
+    CountFigure("ratings", "Ratings received", _rated, "rating_position"),
+    CountFigure(
+        "satisfied", "Satisfied (4-5)", _score(4, 5, _rated), "rating_position"
+    ),
+    CountFigure(
+        "dissatisfied", "Dissatisfied (1-2)", _score(1, 2, _rated), "rating_position"
+    ),
+    CountFigure(
+        "reopened",
+        "Reopened after this department resolved",
+        lambda f: f.reopened_position is not None,
+        "reopened_position",
+    ),
+    CountFigure(
+        "bounced",
+        "Bounced back without a reply",
+        lambda f: f.bounced_position is not None,
+        "bounced_position",
+    ),
+    CountFigure(
+        "ping_pong",
+        "Ping-pong (third transfer between the same two departments)",
+        lambda f: f.ping_pong_position is not None,
+        "ping_pong_position",
+    ),
+    *(
+        CountFigure(
+            f"root_cause_{cause.value}",
+            f"Resolved, root cause: {cause.value.replace('_', ' ')}",
+            (lambda c: lambda f: f.ended_how == "resolved" and f.root_cause == c)(
+                cause.value
+            ),
+            "ended_position",
+        )
+        for cause in RootCause
+    ),
+    # Disputes and the adjusted figures.
+    CountFigure(
+        "disputes_open",
+        "Disputes awaiting a decision",
+        lambda f: "open" in (f.breach_dispute, f.rating_dispute),
+        "dispute_position",
+    ),
+    CountFigure(
+        "breaches_waived",
+        "Breaches waived after a dispute",
+        lambda f: _breached(f) and f.breach_dispute == WAIVED,
+        "breach_dispute_position",
+    ),
+    CountFigure(
+        "ratings_waived",
+        "Ratings waived after a dispute",
+        lambda f: _rated(f) and f.rating_dispute == WAIVED,
+        "rating_dispute_position",
+    ),
+    CountFigure(
+        "breached_adjusted", "Breached (adjusted)", _breach_counts, "verdict_position"
+    ),
+    CountFigure(
+        "decided_adjusted",
+        "Decided (adjusted)",
+        lambda f: f.verdict == "met" or _breach_counts(f),
+        "verdict_position",
+    ),
+    CountFigure(
+        "ratings_adjusted", "Ratings (adjusted)", _rating_counts, "rating_position"
+    ),
+    CountFigure(
+        "satisfied_adjusted",
+        "Satisfied (adjusted)",
+        _score(4, 5, _rating_counts),
+        "rating_position",
+    ),
+    CountFigure(
+        "dissatisfied_adjusted",
+        "Dissatisfied (adjusted)",
+        _score(1, 2, _rating_counts),
+        "rating_position",
+    ),
+)
+COUNTS = {f.name: f for f in COUNT_FIGURES}
+
+
+@dataclass(frozen=True)
+class DerivedFigure:
+    """A rate, average or percentile computed over the handoffs of the
+    count figure ``over`` (its drill-down lists those handoffs)."""
+
+    name: str
+    label: str
+    over: str
+    compute: Callable[[dict[str, int], list[Any]], float | None]
+
+
+def _ratio(numerator: str, denominator: str) -> Callable[..., float | None]:
+    def compute(counts: dict[str, int], rows: list[Any]) -> float | None:
+        if not counts[denominator]:
+            return None
+        return round(counts[numerator] / counts[denominator], 4)
+
+    return compute
+
+
+def nearest_rank(values: list[float], percent: int) -> float | None:
+    """The nearest-rank percentile: the smallest value with at least
+    ``percent``% of the values at or below it (always an observed value)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(percent * len(ordered) / 100)) - 1]
+
+
+def _percentile(percent: int) -> Callable[..., float | None]:
+    def compute(counts: dict[str, int], rows: list[Any]) -> float | None:
+        value = nearest_rank([r.response_seconds for r in rows], percent)
+        return None if value is None else round(value, 3)
+
+    return compute
+
+
+def _average(counts: dict[str, int], rows: list[Any]) -> float | None:
+    if not rows:
+        return None
+    total: int = sum(r.rating_score for r in rows)
+    return round(total / len(rows), 4)
+
+
+DERIVED_FIGURES: tuple[DerivedFigure, ...] = (
+    DerivedFigure(
+        "breach_rate", "Breach rate", "decided", _ratio("breached", "decided")
+    ),
+    DerivedFigure(
+        "median_response_seconds",
+        "Median business time to first response (s)",
+        "timed_responses",
+        _percentile(50),
+    ),
+    DerivedFigure(
+        "p90_response_seconds",
+        "90th percentile business time to first response (s)",
+        "timed_responses",
+        _percentile(90),
+    ),
+    DerivedFigure(
+        "rating_rate", "Rating rate", "finished", _ratio("ratings", "finished")
+    ),
+    DerivedFigure("average_score", "Average score", "ratings", _average),
+    DerivedFigure(
+        "satisfied_share", "Share satisfied", "ratings", _ratio("satisfied", "ratings")
+    ),
+    DerivedFigure(
+        "dissatisfied_share",
+        "Share dissatisfied",
+        "ratings",
+        _ratio("dissatisfied", "ratings"),
+    ),
+    DerivedFigure(
+        "breach_rate_adjusted",
+        "Breach rate (adjusted)",
+        "decided_adjusted",
+        _ratio("breached_adjusted", "decided_adjusted"),
+    ),
+    DerivedFigure(
+        "average_score_adjusted",
+        "Average score (adjusted)",
+        "ratings_adjusted",
+        _average,
+    ),
+    DerivedFigure(
+        "satisfied_share_adjusted",
+        "Share satisfied (adjusted)",
+        "ratings_adjusted",
+        _ratio("satisfied_adjusted", "ratings_adjusted"),
+    ),
+    DerivedFigure(
+        "dissatisfied_share_adjusted",
+        "Share dissatisfied (adjusted)",
+        "ratings_adjusted",
+        _ratio("dissatisfied_adjusted", "ratings_adjusted"),
+    ),
+)
+DERIVED = {f.name: f for f in DERIVED_FIGURES}
+FIGURE_NAMES = tuple(COUNTS) + tuple(DERIVED)
+
+
+def compute_figures(facts: Iterable[Any]) -> dict[str, Any]:
+    """Every figure of one scorecard from its cohort's facts."""
+    rows = list(facts)
+    selected = {f.name: [r for r in rows if f.test(r)] for f in COUNT_FIGURES}
+    counts = {name: len(found) for name, found in selected.items()}
+    figures: dict[str, Any] = dict(counts)
+    for derived in DERIVED_FIGURES:
+        figures[derived.name] = derived.compute(counts, selected[derived.over])
+    return figures
+
+
+def figure_rows(name: str, facts: Iterable[Any]) -> list[Any]:
+    """The handoffs behind figure ``name``: those a count figure counts,
+    or those a derived figure is computed over."""
+    if name in DERIVED:
+        name = DERIVED[name].over
+    test = COUNTS[name].test
+    return [f for f in facts if test(f)]
+
+
+def deciding_position(name: str, fact: Any) -> int | None:
+    """The log position of the event that put ``fact`` into figure
+    ``name`` (for derived figures, into the figure they are computed
+    over)."""
+    if name in DERIVED:
+        name = DERIVED[name].over
+    field = COUNTS[name].position
+    if field == "dispute_position":
+        positions = [
+            p
+            for state, p in (
+                (fact.breach_dispute, fact.breach_dispute_position),
+                (fact.rating_dispute, fact.rating_dispute_position),
+            )
+            if state == "open" and p is not None
+        ]
+        return max(positions) if positions else None
+    value = getattr(fact, field)
+    return int(value) if value is not None else None
+
+
+def figure_label(name: str) -> str:
+    return COUNTS[name].label if name in COUNTS else DERIVED[name].label
