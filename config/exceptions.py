@@ -93,7 +93,7 @@ def problem_response(
 def ticket_error_status(error: TicketError) -> int:
     from tickets.application import VersionMismatch
 
-    if isinstance(error, TicketNotFound):
+    if isinstance(error, TicketNotFound) or error.code.endswith("_not_found"):
         return status.HTTP_404_NOT_FOUND
     if isinstance(error, NotOwner | NotPermitted):
         return status.HTTP_403_FORBIDDEN

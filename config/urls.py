@@ -1,15 +1,45 @@
+from datetime import date
+
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from departments.api import DepartmentListApi
-from sla.api import ClockListApi
+from sla.api import ClockListApi, ScorecardApi, ScorecardDrilldownApi
 from tickets.views import customer_page
+
+
+class DateConverter:
+    """An ISO date path segment (YYYY-MM-DD); anything else is a 404."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(value) from None
+
+    def to_url(self, value: date) -> str:
+        return value.isoformat()
+
+
+register_converter(DateConverter, "date")
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
     path("departments/", DepartmentListApi.as_view(), name="departments"),
     path("clocks/", ClockListApi.as_view(), name="clocks"),
+    path(
+        "scorecards/<str:department>/<str:period>/<date:start>/",
+        ScorecardApi.as_view(),
+        name="scorecard",
+    ),
+    path(
+        "scorecards/<str:department>/<str:period>/<date:start>/figures/<str:figure>/",
+        ScorecardDrilldownApi.as_view(),
+        name="scorecard-figure",
+    ),
 ]
 
 urlpatterns = [

@@ -1,5 +1,9 @@
+"""SLA endpoints: clocks, and department scorecards with their
+drill-down to the handoffs (and events) behind every figure."""
+
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
@@ -10,7 +14,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sla.models import SLAClock
-from sla.selectors import visible_clocks
+from sla.scorecards import ALL_SCENARIOS, FIGURE_NAMES, deciding_position, figure_label
+from sla.selectors import (
+    empty_figures,
+    scorecard_adjustments,
+    scorecard_drilldown,
+    scorecard_period,
+    scorecard_rows,
+    visible_clocks,
+)
 from tickets.api.serializers import ClockSerializer, ProblemSerializer
 
 
@@ -63,3 +75,200 @@ class ClockListApi(APIView):
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(ClockSerializer(page, many=True).data)
+
+
+# ---------------------------------------------------------------------------
+# Scorecards
+# ---------------------------------------------------------------------------
+
+SCORECARD_ERRORS = dict.fromkeys((400, 401, 403, 404, 429), ProblemSerializer)
+
+
+class ScorecardFiguresSerializer(serializers.Serializer[Any]):
+    """Every figure (see sla.scorecards); rates and averages are null when
+    there is nothing to compute them over."""
+
+    def to_representation(self, instance: Any) -> Any:
+        return instance
+
+
+class ScorecardScenarioSerializer(serializers.Serializer[Any]):
+    scenario = serializers.CharField(help_text='"*" = all scenarios.')
+    figures = serializers.DictField()
+    raw_vs_adjusted = serializers.DictField()
+
+
+class AdjustmentSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField()
+    ticket_id = serializers.UUIDField()
+    scenario = serializers.CharField()
+    subject = serializers.ChoiceField(choices=["breach", "rating"])
+    state = serializers.ChoiceField(choices=["open", "accepted", "waived"])
+    reason = serializers.CharField()
+    position = serializers.IntegerField()
+    score = serializers.IntegerField(allow_null=True)
+
+
+class ScorecardSerializer(serializers.Serializer[Any]):
+    department = serializers.CharField()
+    department_name = serializers.CharField()
+    timezone = serializers.CharField()
+    period = serializers.CharField()
+    start = serializers.DateField()
+    end = serializers.DateField(help_text="Exclusive.")
+    scenarios = ScorecardScenarioSerializer(many=True)
+    adjustments = AdjustmentSerializer(many=True)
+    figures = serializers.DictField(help_text="Label of every figure.")
+
+
+class DrilldownQuerySerializer(serializers.Serializer[Any]):
+    scenario = serializers.CharField(required=False, default="*", max_length=64)
+    offset = serializers.IntegerField(required=False, default=0, min_value=0)
+    limit = serializers.IntegerField(
+        required=False, default=1000, min_value=1, max_value=10_000
+    )
+
+
+class DrilldownHandoffSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField(source="id")
+    ticket_id = serializers.UUIDField()
+    kind = serializers.CharField()
+    scenario = serializers.CharField()
+    from_department = serializers.CharField()
+    received_at = serializers.DateTimeField()
+    deciding_position = serializers.SerializerMethodField(
+        help_text="Log position of the event that put this handoff in the figure."
+    )
+    positions = serializers.SerializerMethodField(
+        help_text="Log positions of every event that decided a fact about it."
+    )
+    verdict = serializers.CharField()
+    response_seconds = serializers.FloatField(allow_null=True)
+    ended_how = serializers.CharField()
+    root_cause = serializers.CharField()
+    rating_score = serializers.IntegerField(allow_null=True)
+    rating_comment = serializers.CharField()
+    breach_dispute = serializers.CharField()
+    rating_dispute = serializers.CharField()
+
+    def get_deciding_position(self, fact: Any) -> int | None:
+        return deciding_position(self.context["figure"], fact)
+
+    def get_positions(self, fact: Any) -> dict[str, int]:
+        names = (
+            "received",
+            "responded",
+            "response_seconds",
+            "verdict",
+            "ended",
+            "bounced",
+            "ping_pong",
+            "reopened",
+            "rating",
+            "breach_dispute",
+            "rating_dispute",
+        )
+        found = {n: getattr(fact, f"{n}_position") for n in names}
+        return {n: p for n, p in found.items() if p is not None}
+
+
+class DrilldownSerializer(serializers.Serializer[Any]):
+    department = serializers.CharField()
+    period = serializers.CharField()
+    start = serializers.DateField()
+    scenario = serializers.CharField()
+    figure = serializers.CharField()
+    figure_label = serializers.CharField()
+    value = serializers.JSONField(allow_null=True)
+    count = serializers.IntegerField(help_text="Handoffs behind the figure.")
+    offset = serializers.IntegerField()
+    handoffs = DrilldownHandoffSerializer(many=True)
+
+
+def _figures_with_adjustments(figures: dict[str, Any]) -> dict[str, Any]:
+    pairs = {}
+    for name in figures:
+        if name.endswith("_adjusted"):
+            raw = name.removesuffix("_adjusted")
+            if raw in figures:
+                pairs[raw] = {"raw": figures[raw], "adjusted": figures[name]}
+    return pairs
+
+
+class ScorecardApi(APIView):
+    """A department's scorecard for one day, ISO week or month (in its own
+    timezone): all scenarios together (scenario "*") and each scenario,
+    raw and adjusted figures side by side, and the dispute trail."""
+
+    @extend_schema(
+        operation_id="scorecards_retrieve",
+        responses={200: ScorecardSerializer, **SCORECARD_ERRORS},
+    )
+    def get(
+        self, request: Request, department: str, period: str, start: date
+    ) -> Response:
+        address = scorecard_period(request.user, department, period, start)
+        rows = scorecard_rows(address)
+        scenarios = [(row.scenario, row.figures) for row in rows] or [
+            (ALL_SCENARIOS, empty_figures())
+        ]
+        return Response(
+            {
+                "department": address.department.code,
+                "department_name": address.department.name,
+                "timezone": address.department.timezone,
+                "period": address.period,
+                "start": address.start,
+                "end": address.end,
+                "scenarios": [
+                    {
+                        "scenario": scenario,
+                        "figures": figures,
+                        "raw_vs_adjusted": _figures_with_adjustments(figures),
+                    }
+                    for scenario, figures in scenarios
+                ],
+                "adjustments": AdjustmentSerializer(
+                    scorecard_adjustments(address), many=True
+                ).data,
+                "figures": {name: figure_label(name) for name in FIGURE_NAMES},
+            }
+        )
+
+
+class ScorecardDrilldownApi(APIView):
+    """The handoffs behind one figure, with their ticket ids and the log
+    positions of the events that decided them. For a count figure the
+    number of handoffs equals the figure; for a rate, average or
+    percentile, they are the handoffs it is computed over."""
+
+    @extend_schema(
+        operation_id="scorecards_figure_handoffs",
+        parameters=[DrilldownQuerySerializer],
+        responses={200: DrilldownSerializer, **SCORECARD_ERRORS},
+    )
+    def get(
+        self, request: Request, department: str, period: str, start: date, figure: str
+    ) -> Response:
+        params = DrilldownQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query = params.validated_data
+        address = scorecard_period(request.user, department, period, start)
+        value, facts = scorecard_drilldown(address, figure, query["scenario"])
+        page = facts[query["offset"] : query["offset"] + query["limit"]]
+        return Response(
+            {
+                "department": address.department.code,
+                "period": address.period,
+                "start": address.start,
+                "scenario": query["scenario"],
+                "figure": figure,
+                "figure_label": figure_label(figure),
+                "value": value,
+                "count": len(facts),
+                "offset": query["offset"],
+                "handoffs": DrilldownHandoffSerializer(
+                    page, many=True, context={"figure": figure}
+                ).data,
+            }
+        )

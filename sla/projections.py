@@ -378,17 +378,28 @@ class ScorecardProjection(Projection):
         keys = session.marks.pop(self.name, set())
         if not keys:
             return
+        # One query per (department, period, start): its scenarios are
+        # split in memory.
+        periods: dict[tuple[Any, ...], set[str]] = defaultdict(set)
+        for department, period, start, scenario in keys:
+            periods[(department, period, start)].add(scenario)
         rows = []
-        for key in keys:
-            department, period, start, scenario = key
-            cohort = ScorecardHandoff.objects.filter(
-                department=department, **{period: start}
+        for (department, period, start), scenarios in periods.items():
+            facts = list(
+                ScorecardHandoff.objects.filter(
+                    department=department, **{period: start}
+                ).only(*FACT_FIELDS)
             )
-            if scenario != ALL_SCENARIOS:
-                cohort = cohort.filter(scenario=scenario)
-            facts = list(cohort.only(*FACT_FIELDS))
-            if facts:
-                rows.append(_scorecard(key, facts))
+            for scenario in scenarios:
+                cohort = [
+                    f
+                    for f in facts
+                    if scenario == ALL_SCENARIOS or f.scenario == scenario
+                ]
+                if cohort:
+                    rows.append(
+                        _scorecard((department, period, start, scenario), cohort)
+                    )
         Scorecard.objects.filter(key__in=[scorecard_key(*key) for key in keys]).delete()
         Scorecard.objects.bulk_create(rows, batch_size=500)
 

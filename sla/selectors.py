@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 
-from sla.models import SLAClock
+from departments.models import Department
+from departments.selectors import memberships_for_user
+from sla.models import Scorecard, ScorecardHandoff, SLAClock
+from sla.scorecards import (
+    ALL_SCENARIOS,
+    FIGURE_NAMES,
+    PERIODS,
+    compute_figures,
+    figure_rows,
+    period_after,
+    period_start,
+)
 from sla.terms import PolicySLAPort
 from tickets import clock as baton_clock
-from tickets.selectors import visible_tickets
+from tickets.domain import InvalidInput, NotPermitted, TicketError
+from tickets.selectors import sees_everything, visible_tickets
 
 _port = PolicySLAPort()
 
@@ -37,3 +50,130 @@ def business_seconds_left(clock: SLAClock, now: datetime | None = None) -> float
 
 def visible_clocks(user: Any) -> QuerySet[SLAClock]:
     return SLAClock.objects.filter(ticket__in=visible_tickets(user))
+
+
+# ---------------------------------------------------------------------------
+# Scorecards
+# ---------------------------------------------------------------------------
+
+
+class ScorecardNotFound(TicketError):
+    """Raised for an unknown department, period, figure or scenario."""
+
+    code = "scorecard_not_found"
+
+
+def scorecard_departments(user: Any) -> set[str] | None:
+    """The departments whose scorecards ``user`` may read: every one for
+    superusers and front-line leads (None), else the user's own."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    if sees_everything(user):
+        return None
+    return {m.department.code for m in memberships_for_user(user)}
+
+
+def _require_scorecard_access(user: Any, department: str) -> Department:
+    found = Department.objects.filter(code=department.upper()).first()
+    if found is None:
+        raise ScorecardNotFound(
+            f"There is no department {department!r}.", field="department"
+        )
+    allowed = scorecard_departments(user)
+    if allowed is not None and found.code not in allowed:
+        raise NotPermitted(
+            f"Only {found.name} and the service team's leads can read "
+            f"{found.name}'s scorecards."
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ScorecardPeriod:
+    department: Department
+    period: str
+    start: date
+    end: date  # exclusive
+
+
+def scorecard_period(
+    user: Any, department: str, period: str, start: date
+) -> ScorecardPeriod:
+    """Validate a scorecard address; the start must begin its period (a
+    Monday for weeks, the 1st for months) in the department's timezone."""
+    found = _require_scorecard_access(user, department)
+    if period not in PERIODS:
+        raise ScorecardNotFound(
+            f"The period must be one of {', '.join(PERIODS)}.", field="period"
+        )
+    if period_start(period, start) != start:
+        raise InvalidInput(
+            f"A {period} starts on {period_start(period, start).isoformat()}, "
+            f"not {start.isoformat()}.",
+            field="start",
+            code="invalid_period_start",
+        )
+    return ScorecardPeriod(found, period, start, period_after(period, start))
+
+
+def _cohort(address: ScorecardPeriod, scenario: str) -> QuerySet[ScorecardHandoff]:
+    cohort = ScorecardHandoff.objects.filter(
+        department=address.department.code, **{address.period: address.start}
+    )
+    if scenario != ALL_SCENARIOS:
+        cohort = cohort.filter(scenario=scenario)
+    return cohort
+
+
+def scorecard_rows(address: ScorecardPeriod) -> list[Scorecard]:
+    """The stored scorecards of a period: all scenarios first, then each
+    scenario (empty list: the department received nothing then)."""
+    rows = list(
+        Scorecard.objects.filter(
+            department=address.department.code,
+            period=address.period,
+            start=address.start,
+        )
+    )
+    return sorted(rows, key=lambda r: (r.scenario != ALL_SCENARIOS, r.scenario))
+
+
+def empty_figures() -> dict[str, Any]:
+    return compute_figures([])
+
+
+def scorecard_adjustments(address: ScorecardPeriod) -> list[dict[str, Any]]:
+    """Every dispute on the period's handoffs (the adjustment trail)."""
+    trail = []
+    disputed = _cohort(address, ALL_SCENARIOS).exclude(
+        breach_dispute="", rating_dispute=""
+    )
+    for fact in disputed.order_by("received_position"):
+        for subject in ("breach", "rating"):
+            state = getattr(fact, f"{subject}_dispute")
+            if state:
+                trail.append(
+                    {
+                        "handoff_id": fact.id,
+                        "ticket_id": fact.ticket_id,
+                        "scenario": fact.scenario,
+                        "subject": subject,
+                        "state": state,
+                        "reason": getattr(fact, f"{subject}_dispute_reason"),
+                        "position": getattr(fact, f"{subject}_dispute_position"),
+                        "score": fact.rating_score if subject == "rating" else None,
+                    }
+                )
+    return trail
+
+
+def scorecard_drilldown(
+    address: ScorecardPeriod, figure: str, scenario: str = ALL_SCENARIOS
+) -> tuple[Any, list[ScorecardHandoff]]:
+    """The figure's value and the handoffs behind it (see
+    ``sla.scorecards``), in log order."""
+    if figure not in FIGURE_NAMES:
+        raise ScorecardNotFound(f"There is no figure {figure!r}.", field="figure")
+    facts = list(_cohort(address, scenario).order_by("received_position"))
+    value = compute_figures(facts)[figure]
+    return value, figure_rows(figure, facts)

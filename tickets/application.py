@@ -128,6 +128,17 @@ class TicketsApplication(Application[UUID]):
         detail = command(ticket)
         return self._save(ticket, detail)
 
+    def save_tickets(self, tickets: list[Ticket]) -> int:
+        """Save tickets built elsewhere from domain commands (generated
+        histories: the demo, tests, benchmarks) in one write. Returns the
+        number of events stored."""
+        count = sum(len(t.pending_events) for t in tickets)
+        try:
+            self.save(*tickets)
+        except RecordConflictError:
+            raise ConcurrencyConflict("One of these tickets already exists.") from None
+        return count
+
     # -- commands -----------------------------------------------------------
 
     def open_ticket(

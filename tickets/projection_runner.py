@@ -328,6 +328,19 @@ def rebuild(
     return count
 
 
+def skip_to(
+    app: Application[Any], projections: Sequence[Projection], position: int
+) -> None:
+    """Move the projections' positions to ``position`` without processing
+    the events before it: for outboxes when importing history whose side
+    effects (alerts, webhooks) must not fire now."""
+    with transaction.atomic():
+        positions = _lock_positions(projections, app.name)
+        _save_positions(
+            {name: max(p, position) for name, p in positions.items()}, app.name
+        )
+
+
 @dataclass(frozen=True)
 class Difference:
     model: str

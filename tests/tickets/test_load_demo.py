@@ -18,7 +18,7 @@ from tickets.models import Handoff, TicketSummary
 def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) -> None:
     call_command("load_demo")
     first = capsys.readouterr().out
-    assert "Loaded 20 demo tickets; the SLA sweep recorded" in first
+    assert "Loaded 400 tickets of history and 20 current demo tickets" in first
     assert "DEMO ONLY" in first and "admin-demo-pass" in first
 
     assert set(Department.objects.values_list("code", flat=True)) == {
@@ -33,7 +33,7 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
     assert User.objects.get(username="admin").is_superuser
     statuses = Counter(TicketSummary.objects.values_list("status", flat=True))
     assert set(statuses) == {"open", "waiting", "resolved", "closed"}
-    assert sum(statuses.values()) == 20
+    assert sum(statuses.values()) == 420
     assert set(Handoff.objects.values_list("outcome", flat=True)) == {
         "",
         "responded",
@@ -56,6 +56,34 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
     assert (event_count(), User.objects.count(), TicketSummary.objects.count()) == (
         events,
         users,
-        20,
+        420,
     )
+
+
+@pytest.mark.django_db
+def test_demo_history_feeds_scorecards_that_pass_the_audit(capsys: Any) -> None:
+    from sla.models import Scorecard, SLANotification
+
+    call_command("load_demo")
+    capsys.readouterr()
+    weeks = set(
+        Scorecard.objects.filter(period="week", department="FIN").values_list(
+            "start", flat=True
+        )
+    )
+    assert len(weeks) >= 10
+    totals = Scorecard.objects.filter(period="month", scenario="*")
+    figures = [row.figures for row in totals]
+    for name in ("breached", "ratings", "dissatisfied", "bounced", "reopened"):
+        assert sum(f[name] for f in figures) > 0, name
+    assert sum(f["breaches_waived"] + f["ratings_waived"] for f in figures) > 0
+    call_command("audit_scorecards")
+    assert "Audit passed" in capsys.readouterr().out
+    call_command("audit_projections")
+    assert "Audit passed" in capsys.readouterr().out
+    # The imported history's old breaches send no alerts today.
+    history_breaches = SLANotification.objects.filter(
+        occurred_at__lt=TicketSummary.objects.order_by("-opened_at")[20].opened_at
+    )
+    assert not history_breaches.exists()
     assert Membership.objects.count() == 10

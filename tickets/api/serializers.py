@@ -113,6 +113,23 @@ class RatingInputSerializer(serializers.Serializer[Any]):
     comment = _text()
 
 
+class DisputeInputSerializer(serializers.Serializer[Any]):
+    handoff_id = serializers.UUIDField(help_text="The handoff (stint) concerned.")
+    subject = serializers.CharField(
+        help_text="breach (of its response promise) or rating.", max_length=16
+    )
+    reason = _text()
+
+
+class DisputeDecisionInputSerializer(serializers.Serializer[Any]):
+    dispute_id = serializers.UUIDField()
+    decision = serializers.CharField(
+        help_text="accepted (it stands) or waived (adjusted figures leave it out).",
+        max_length=16,
+    )
+    reason = _text()
+
+
 # -- outputs -------------------------------------------------------------------
 
 

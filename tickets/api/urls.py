@@ -21,6 +21,11 @@ urlpatterns = [
     path("tickets/<uuid:ticket_id>/priority/", views.TicketPriorityApi.as_view()),
     path("tickets/<uuid:ticket_id>/scenario/", views.TicketScenarioApi.as_view()),
     path("tickets/<uuid:ticket_id>/ratings/", views.TicketRateApi.as_view()),
+    path("tickets/<uuid:ticket_id>/disputes/", views.TicketDisputeApi.as_view()),
+    path(
+        "tickets/<uuid:ticket_id>/dispute-decisions/",
+        views.TicketDisputeDecisionApi.as_view(),
+    ),
     path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
     path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
     path(

@@ -199,6 +199,9 @@ class TicketCommandApi(BaseApi):
     """POST a command to one ticket; answers with the fresh ticket."""
 
     input_serializer: type[serializers.Serializer[Any]] = s.EmptyInputSerializer
+    #: Name under which the command's result detail (e.g. the new dispute's
+    #: id) is added to the response, if any.
+    detail_name: str = ""
 
     def run(
         self,
@@ -220,7 +223,10 @@ class TicketCommandApi(BaseApi):
                 dict(data.validated_data),
                 expected_version(request),
             )
-            return command_response(request.user, result)
+            extra: dict[str, Any] = (
+                {self.detail_name: str(result.detail)} if self.detail_name else {}
+            )
+            return command_response(request.user, result, **extra)
 
         return self.idempotent_post(request, handler)
 
@@ -230,6 +236,7 @@ def command(
     input_serializer: type[serializers.Serializer[Any]],
     run: Callable[[Principal, UUID, dict[str, Any], int | None], CommandResult],
     summary: str,
+    detail_name: str = "",
 ) -> type[TicketCommandApi]:
     """Build one command endpoint (each gets its own schema operation)."""
 
@@ -240,6 +247,7 @@ def command(
         return TicketCommandApi.post(self, request, ticket_id)
 
     Api.input_serializer = input_serializer
+    Api.detail_name = detail_name
     Api.run = lambda self, principal, ticket_id, data, version: run(  # type: ignore[method-assign]
         principal, ticket_id, data, version
     )
@@ -373,6 +381,25 @@ TicketRateApi = command(
     s.RatingInputSerializer,
     _rate,
     "Record the customer's rating of a finished handoff (or of the whole ticket)",
+)
+
+
+TicketDisputeApi = command(
+    "dispute",
+    s.DisputeInputSerializer,
+    lambda p, t, d, v: services.ticket_dispute(
+        principal=p, ticket_id=t, expected_version=v, **d
+    ),
+    "Dispute a handoff's breach or rating (the department judged or the front line)",
+    detail_name="dispute_id",
+)
+TicketDisputeDecisionApi = command(
+    "decide_dispute",
+    s.DisputeDecisionInputSerializer,
+    lambda p, t, d, v: services.ticket_dispute_decide(
+        principal=p, ticket_id=t, expected_version=v, **d
+    ),
+    "Accept or waive a dispute (a front-line lead)",
 )
 
 

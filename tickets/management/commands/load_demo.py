@@ -1,4 +1,5 @@
-"""Load the demo organisation and about twenty tickets, once.
+"""Load the demo organisation, ten weeks of generated history and about
+twenty current tickets, once.
 
 Running it again changes nothing (departments and users are matched by
 code and username; tickets are only created while the event log is
@@ -27,7 +28,7 @@ from sla.services import calendar_version_create, policy_version_create, sla_swe
 from tickets import clock, services
 from tickets.application import get_tickets_application
 from tickets.domain import Principal
-from tickets.projection_runner import all_projections, catch_up
+from tickets.projection_runner import all_projections, catch_up, rebuild, skip_to
 
 DEMO_PASSWORD_SUFFIX = "-demo-pass"  # noqa: S105 (public demo accounts)
 SUPERUSER = ("admin", "admin-demo-pass")
@@ -63,6 +64,7 @@ CUSTOMERS = [
 ]
 
 Step = tuple[float, Callable[[UUID], Any]]
+HISTORY_TICKETS = 400
 
 
 class Command(BaseCommand):
@@ -76,10 +78,12 @@ class Command(BaseCommand):
             self.stdout.write("Demo tickets already loaded; nothing to add.")
         else:
             self._sla_configuration()
+            history = self._history()
             count = self._tickets()
             result = sla_sweep()
             self.stdout.write(
-                f"Loaded {count} demo tickets; the SLA sweep recorded "
+                f"Loaded {history} tickets of history and {count} current "
+                "demo tickets; the SLA sweep recorded "
                 f"{result.breaches} breaches and {result.warnings} warnings."
             )
         # Read models the projector follows (scorecards) are caught up here
@@ -163,7 +167,7 @@ class Command(BaseCommand):
         """Calendars and policies, effective well before the demo history.
         The front line works round the clock; back offices keep office
         hours in Shanghai or New York with public holidays."""
-        since = clock.now() - timedelta(days=60)
+        since = clock.now() - timedelta(days=120)
         office = dict.fromkeys(WEEKDAY_FIELDS[:5], "09:00-18:00")
         lunch = dict.fromkeys(WEEKDAY_FIELDS[:5], "09:00-12:00, 13:00-18:00")
         calendars: dict[str, dict[str, Any]] = {
@@ -235,6 +239,42 @@ class Command(BaseCommand):
                     note="Demo policy",
                     **policies[code],
                 )
+
+    # -- history -----------------------------------------------------------
+
+    def _history(self) -> int:
+        """Ten weeks of generated history (ending a week ago), worked by the
+        demo staff, so scorecards, trends and reports have something to
+        show."""
+        from tickets.simulation import HistoryGenerator, Staff
+
+        staff = {}
+        for code, *_ in DEPARTMENTS:
+            agent, lead = (
+                self._principal(f"{code.lower()}_{role}").actor_for(code)
+                for role in ("agent", "lead")
+            )
+            staff[code] = Staff(
+                department=services.department_ref(code), agent=agent, lead=lead
+            )
+        end = clock.now() - timedelta(days=7)
+        app = get_tickets_application()
+        generator = HistoryGenerator(
+            staff=staff,
+            start=end - timedelta(weeks=10),
+            end=end,
+            seed=2026,
+            sla=app.sla,
+            customers=len(CUSTOMERS) * 40,
+        )
+        generator.save(app, HISTORY_TICKETS)
+        # Imported history: fold the read models in bulk, and send none of
+        # its old alerts or webhooks.
+        last = app.recorder.max_notification_id() or 0
+        projections = all_projections()
+        rebuild(app, [p for p in projections if p.rebuildable])
+        skip_to(app, [p for p in projections if not p.rebuildable], last)
+        return HISTORY_TICKETS
 
     # -- tickets -----------------------------------------------------------
 
