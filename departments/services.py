@@ -22,6 +22,7 @@ WORK = [
     ("tickets", "view_ticketsummary"),
     ("tickets", "view_handoff"),
     ("sla", "view_slaclock"),
+    ("sla", "view_scorecard"),
     ("departments", "view_department"),
 ]
 MANAGE = [

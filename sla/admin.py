@@ -147,3 +147,8 @@ class SLAClockAdmin(ReadOnlyAdmin):
 class SLANotificationAdmin(ReadOnlyAdmin):
     list_display = ["kind", "department", "ticket_id", "due_at", "sent_at", "attempts"]
     list_filter = ["kind", "department"]
+
+
+# Scorecards (list, figures, drill-down, disputes, what-if) live in their
+# own module; importing it registers them.
+from sla import scorecard_admin  # noqa: E402, F401

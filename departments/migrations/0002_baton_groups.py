@@ -16,8 +16,14 @@ def seed(apps, schema_editor):
     Permission = apps.get_model("auth", "Permission")
     for name, perms in GROUPS.items():
         group, _ = Group.objects.get_or_create(name=name)
+        # GROUPS is today's list: permissions of models that a later
+        # migration creates do not exist yet (that migration re-seeds).
         group.permissions.set(
-            [Permission.objects.get(content_type__app_label=a, codename=c) for a, c in perms]
+            [
+                p
+                for a, c in perms
+                for p in Permission.objects.filter(content_type__app_label=a, codename=c)
+            ]
         )
 
 

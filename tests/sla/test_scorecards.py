@@ -714,3 +714,111 @@ def test_a_dispute_over_the_api_returns_its_id(history: History, sla_org: Org) -
     assert [(e.subject, e.department, e.reason) for e in opened] == [
         ("rating", "FIN", "Wrong team rated")
     ]
+
+
+# -- the admin pages -----------------------------------------------------------
+
+
+def admin_client(user: Any) -> Any:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_admin_scorecards_are_scoped_and_drill_down(
+    history: History, sla_org: Org
+) -> None:
+    from django.contrib.admin.utils import quote
+
+    fin = admin_client(sla_org.agents["FIN"])
+    listing = fin.get("/admin/sla/scorecard/?period__exact=week")
+    assert listing.status_code == 200
+    shown = {row.department for row in listing.context["cl"].result_list}
+    assert shown == {"FIN"}
+    key = quote("FIN|week|2026-03-02|*")
+    page = fin.get(f"/admin/sla/scorecard/{key}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="figure-breached"' in html and "Confirmed: misrouted mail" in html
+    assert (
+        fin.get(
+            f"/admin/sla/scorecard/{quote('LOG|week|2026-03-02|*')}/change/"
+        ).status_code
+        == 404
+    )
+    drill = fin.get(f"/admin/sla/scorecard/{key}/figures/bounced/")
+    assert drill.status_code == 200
+    assert [r["fact"].ticket_id for r in drill.context["rows"]] == [history.t2]
+    assert drill.context["value"] == 1
+    # Every figure page lists exactly as many handoffs as the API does.
+    for name in ("received", "breached", "breach_rate", "ratings", "satisfied"):
+        rows = fin.get(f"/admin/sla/scorecard/{key}/figures/{name}/").context["rows"]
+        basis = DERIVED[name].over if name in DERIVED else name
+        assert len(rows) == card("FIN")[basis], name
+    assert fin.get(f"/admin/sla/scorecard/{key}/figures/nope/").status_code == 404
+    # Staff outside every department see no scorecards at all.
+    from tests.helpers import make_user
+
+    outsider = admin_client(make_user("outsider"))
+    assert outsider.get("/admin/sla/scorecard/").status_code == 403
+
+
+def test_admin_dispute_then_waive_changes_the_adjusted_figures(
+    history: History, sla_org: Org
+) -> None:
+    from django.contrib.admin.utils import quote
+
+    key = quote("CS|week|2026-03-02|*")
+    url = f"/admin/sla/scorecard/{key}/figures/breached/"
+    agent = admin_client(sla_org.agents["CS"])
+    rows = agent.get(url).context["rows"]
+    assert len(rows) == 1
+    fact = rows[0]["fact"]
+    assert not agent.get(url).context["can_decide"]
+    before = event_count()
+    posted = agent.post(
+        url,
+        {
+            "action": "dispute",
+            "ticket_id": fact.ticket_id,
+            "handoff_id": fact.id,
+            "subject": "breach",
+            "reason": "Weekend handoff from Logistics",
+        },
+    )
+    assert posted.status_code == 302 and event_count() == before + 1
+    # The agent cannot decide it: nothing stored.
+    refused = agent.post(
+        url,
+        {
+            "action": "decide",
+            "ticket_id": fact.ticket_id,
+            "dispute_id": rows[0]["breach_dispute_id"],
+            "decision": "waived",
+            "reason": "ok",
+        },
+    )
+    assert refused.status_code == 403 and event_count() == before + 1
+    lead = admin_client(sla_org.leads["CS"])
+    assert lead.get(url).context["can_decide"]
+    decided = lead.post(
+        url,
+        {
+            "action": "decide",
+            "ticket_id": fact.ticket_id,
+            "dispute_id": rows[0]["breach_dispute_id"],
+            "decision": "waived",
+            "reason": "Logistics sent it on a Sunday",
+        },
+    )
+    assert decided.status_code == 302 and event_count() == before + 2
+    malformed = lead.post(url, {"action": "decide", "ticket_id": "nope"})
+    assert malformed.status_code == 400 and event_count() == before + 2
+    project()
+    figures = card("CS")
+    assert (figures["breached"], figures["breached_adjusted"]) == (1, 0)
+    assert figures["breach_rate_adjusted"] == 0.0
+    page = lead.get(f"/admin/sla/scorecard/{key}/change/").content.decode()
+    assert "Logistics sent it on a Sunday" in page
