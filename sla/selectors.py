@@ -13,6 +13,7 @@ from departments.selectors import memberships_for_user
 from sla.models import Scorecard, ScorecardHandoff, SLAClock
 from sla.scorecards import (
     ALL_SCENARIOS,
+    DERIVED,
     FIGURE_NAMES,
     PERIODS,
     compute_figures,
@@ -175,5 +176,8 @@ def scorecard_drilldown(
     if figure not in FIGURE_NAMES:
         raise ScorecardNotFound(f"There is no figure {figure!r}.", field="figure")
     facts = list(_cohort(address, scenario).order_by("received_position"))
-    value = compute_figures(facts)[figure]
-    return value, figure_rows(figure, facts)
+    rows = figure_rows(figure, facts)
+    # A derived figure's numerators are subsets of the handoffs it is
+    # computed over, so those rows alone give its value.
+    value = compute_figures(rows)[figure] if figure in DERIVED else len(rows)
+    return value, rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from datetime import datetime, timedelta
+from typing import Any
 
 from sla.calendar import BusinessCalendar, CalendarSpec
 from sla.models import CalendarVersion, SLAPolicyVersion
@@ -56,6 +57,12 @@ class PolicySLAPort:
         with cls._lock:
             cls._cache.clear()
 
+    def policy_at(self, department: str, at: datetime) -> SLAPolicyVersion | None:
+        return policy_version_at(department, at)
+
+    def calendar_at(self, department: str, at: datetime) -> CalendarVersion | None:
+        return calendar_version_at(department, at)
+
     def calendar(
         self, department: str, version: int, row: CalendarVersion | None = None
     ) -> BusinessCalendar:
@@ -83,13 +90,13 @@ class PolicySLAPort:
         scenario: str,
         start: datetime,
     ) -> ClockTerms | None:
-        policy = policy_version_at(department, start)
+        policy = self.policy_at(department, start)
         if policy is None:
             return None
         target = policy.target(kind, priority, scenario)
         if target is None:
             return None
-        row = calendar_version_at(department, start)
+        row = self.calendar_at(department, start)
         number = row.version if row is not None else 0
         calendar = self.calendar(department, number, row)
         try:
@@ -129,3 +136,40 @@ class PolicySLAPort:
     ) -> datetime:
         calendar = self.calendar(department, calendar_version)
         return calendar.add_business_time(instant, timedelta(seconds=seconds))
+
+
+class SnapshotSLAPort(PolicySLAPort):
+    """A PolicySLAPort that reads every policy and calendar version once,
+    when it is built: for generating long histories in bulk (the demo, the
+    benchmarks), where configuration does not change meanwhile. Versions
+    in force are then found in memory instead of by a query per clock."""
+
+    def __init__(self) -> None:
+        self._policies = self._by_department(
+            SLAPolicyVersion.objects.select_related("policy__department"),
+            lambda row: row.policy.department.code,
+        )
+        self._calendars = self._by_department(
+            CalendarVersion.objects.select_related("calendar__department"),
+            lambda row: row.calendar.department.code,
+        )
+
+    @staticmethod
+    def _by_department(rows: Any, code: Any) -> dict[str, list[Any]]:
+        found: dict[str, list[Any]] = {}
+        for row in rows:
+            found.setdefault(code(row), []).append(row)
+        for versions in found.values():
+            # Newest first, the order policy_version_at picks in.
+            versions.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+        return found
+
+    @staticmethod
+    def _in_force(versions: list[Any], at: datetime) -> Any:
+        return next((row for row in versions if row.effective_from <= at), None)
+
+    def policy_at(self, department: str, at: datetime) -> SLAPolicyVersion | None:
+        return self._in_force(self._policies.get(department, []), at)  # type: ignore[no-any-return]
+
+    def calendar_at(self, department: str, at: datetime) -> CalendarVersion | None:
+        return self._in_force(self._calendars.get(department, []), at)  # type: ignore[no-any-return]

@@ -98,6 +98,8 @@ class TicketSummaryProjection(Projection):
         Ticket.ClockStopped,
         Ticket.SLAWarningIssued,
         Ticket.SLABreached,
+        Ticket.DisputeOpened,
+        Ticket.DisputeDecided,
     )
     def touched(self, e: Any, position: int, session: ProjectionSession) -> None:
         self._touch(e, position, session)
@@ -584,6 +586,34 @@ class TimelineProjection(Projection):
             audience=TimelineEntry.Audience.CUSTOMER,
             text=f"You rated {e.department_name} {e.score} out of 5.",
             body=e.comment,
+            department=e.department,
+            stint_id=e.handoff_id,
+        )
+
+    @handles(Ticket.DisputeOpened)
+    def dispute_opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=f"{e.department}'s {e.subject} on this ticket was disputed.",
+            internal_detail=e.reason,
+            department=e.department,
+            stint_id=e.handoff_id,
+        )
+
+    @handles(Ticket.DisputeDecided)
+    def dispute_decided(
+        self, e: Any, position: int, session: ProjectionSession
+    ) -> None:
+        self._entry(
+            e,
+            position,
+            session,
+            audience=TimelineEntry.Audience.INTERNAL,
+            text=f"The dispute over {e.department}'s {e.subject} was {e.decision}.",
+            internal_detail=e.reason,
             department=e.department,
             stint_id=e.handoff_id,
         )

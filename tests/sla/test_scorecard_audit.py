@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sla.models import Scorecard, ScorecardHandoff
+from sla.terms import SnapshotSLAPort
 from tests.helpers import Org, event_count
 from tests.sla.conftest import z
 from tickets.application import get_tickets_application
@@ -30,7 +31,7 @@ def random_history(sla_org: Org) -> int:
         start=end - timedelta(weeks=8),
         end=end,
         seed=11,
-        sla=app.sla,
+        sla=SnapshotSLAPort(),
     )
     generator.save(app, 950)
     catch_up(app, projection_group("scorecards"), batch_size=250)

@@ -822,3 +822,26 @@ def test_admin_dispute_then_waive_changes_the_adjusted_figures(
     assert figures["breach_rate_adjusted"] == 0.0
     page = lead.get(f"/admin/sla/scorecard/{key}/change/").content.decode()
     assert "Logistics sent it on a Sunday" in page
+
+
+def test_disputes_are_on_the_internal_timeline_never_the_customers(
+    history: History, sla_org: Org
+) -> None:
+    from tickets.models import TicketSummary, TimelineEntry
+
+    entries = TimelineEntry.objects.filter(
+        ticket_id=history.t2, event_type__in=["DisputeOpened", "DisputeDecided"]
+    )
+    assert {(e.audience, e.text) for e in entries} == {
+        ("internal", "FIN's breach on this ticket was disputed."),
+        ("internal", "FIN's rating on this ticket was disputed."),
+        ("internal", "The dispute over FIN's breach was waived."),
+        ("internal", "The dispute over FIN's rating was accepted."),
+    }
+    # The read model's version follows the dispute events (If-Match works).
+    version = get_tickets_application().get_ticket(history.t2).version
+    assert TicketSummary.objects.get(pk=history.t2).version == version
+    client = APIClient()
+    client.force_authenticate(sla_org.agents["CS"])
+    timeline = client.get(f"/api/v1/tickets/{history.t2}/timeline/").content.decode()
+    assert "dispute" not in timeline.lower() and "mailbox" not in timeline

@@ -246,6 +246,7 @@ class Command(BaseCommand):
         """Ten weeks of generated history (ending a week ago), worked by the
         demo staff, so scorecards, trends and reports have something to
         show."""
+        from sla.terms import SnapshotSLAPort
         from tickets.simulation import HistoryGenerator, Staff
 
         staff = {}
@@ -264,7 +265,7 @@ class Command(BaseCommand):
             start=end - timedelta(weeks=10),
             end=end,
             seed=2026,
-            sla=app.sla,
+            sla=SnapshotSLAPort(),
             customers=len(CUSTOMERS) * 40,
         )
         generator.save(app, HISTORY_TICKETS)
