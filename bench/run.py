@@ -562,6 +562,185 @@ def sla_sweep_benchmark(ctx: Context) -> Figures:
     }
 
 
+#: Events in the log for the scorecard benchmark (BENCH_SCORECARD_EVENTS
+#: overrides, e.g. for a quick look).
+SCORECARD_EVENTS = int(os.environ.get("BENCH_SCORECARD_EVENTS", "1000000"))
+SCORECARD_READS = 30  # requests per measured endpoint
+SCORECARD_INCREMENT = 20_000  # events appended, then projected incrementally
+
+
+def _scorecard_org() -> list[Any]:
+    """Five departments with calendars and policies, as in the demo."""
+    from datetime import UTC, datetime, timedelta
+
+    from departments.models import Department
+    from sla.models import CalendarVersion
+    from sla.services import calendar_version_create, policy_version_create
+    from tickets.services import department_ref
+
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    office = dict.fromkeys(
+        ("monday", "tuesday", "wednesday", "thursday", "friday"), "09:00-18:00"
+    )
+    hour = timedelta(hours=1)
+    for code, name, kind, tz, response in (
+        ("CS", "Customer Service", "front_line", "Asia/Shanghai", 1),
+        ("FIN", "Finance", "back_office", "Asia/Shanghai", 4),
+        ("LOG", "Logistics", "back_office", "America/New_York", 8),
+        ("RISK", "Risk Control", "back_office", "Asia/Shanghai", 2),
+        ("PROD", "Product", "back_office", "America/New_York", 16),
+    ):
+        department, _ = Department.objects.get_or_create(
+            code=code, defaults={"name": name, "kind": kind, "timezone": tz}
+        )
+        if not CalendarVersion.objects.filter(calendar__department=department).exists():
+            calendar_version_create(
+                department=department, effective_from=since, timezone=tz, **office
+            )
+            policy_version_create(
+                department=department,
+                effective_from=since,
+                response_normal=response * hour,
+                response_high=response * hour / 2,
+                response_low=response * hour * 2,
+                response_urgent=response * hour / 4,
+            )
+    return [department_ref(code) for code in ("CS", "FIN", "LOG", "RISK", "PROD")]
+
+
+def _latency(get: Callable[[], Any]) -> dict[str, float]:
+    """Median and 90th percentile milliseconds of ``get()`` (one warm-up)."""
+    get()
+    samples = []
+    for _ in range(SCORECARD_READS):
+        started = time.perf_counter()
+        response = get()
+        samples.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(
+                f"HTTP {response.status_code}: {response.content[:200]!r}"
+            )
+    samples.sort()
+    return {
+        "median_ms": round(statistics.median(samples), 2),
+        "p90_ms": round(samples[int(len(samples) * 0.9) - 1], 2),
+    }
+
+
+@benchmark("scorecards")
+def scorecards_benchmark(ctx: Context) -> Figures:
+    """Scorecards over a log of 1,000,000 generated events (5 departments,
+    about 2 years): full rebuild rate of the scorecard projection versus
+    paging the raw log; incremental projection of 20,000 more events;
+    latency of the scorecard and drill-down endpoints (a busy month, all
+    scenarios) versus a trivial endpoint (departments list) in the same
+    process."""
+    from datetime import UTC, datetime, timedelta
+
+    from django.contrib.auth.models import User
+    from rest_framework.test import APIClient
+
+    from sla.models import Scorecard, ScorecardHandoff
+    from sla.terms import PolicySLAPort, SnapshotSLAPort
+    from tickets.application import set_tickets_application
+    from tickets.projection_runner import catch_up, projection_group, rebuild
+    from tickets.simulation import HistoryGenerator, synthetic_staff
+
+    app = ctx.fresh_app()
+    app.sla = PolicySLAPort()
+    set_tickets_application(app)
+    refs = _scorecard_org()
+    end = datetime(2026, 11, 1, tzinfo=UTC)
+    generator = HistoryGenerator(
+        staff=synthetic_staff(refs),
+        start=end - timedelta(days=730),
+        end=end,
+        seed=1,
+        sla=SnapshotSLAPort(),
+        customers=50_000,
+    )
+    started = time.perf_counter()
+    events = 0
+    while events < SCORECARD_EVENTS:
+        events += generator.save(app, 1000, batch=250)
+    generation_seconds = time.perf_counter() - started
+
+    projections = projection_group("scorecards")
+
+    def page_through() -> int:
+        rows, start = 0, 0
+        while True:
+            page = app.recorder.select_notifications(
+                start=start, limit=RAW_PAGE_SIZE, inclusive_of_start=False
+            )
+            if not page:
+                return rows
+            rows += len(page)
+            start = page[-1].id
+
+    raw = timed(page_through)
+    rebuilt = timed(lambda: rebuild(app, projections))
+    facts, cards = ScorecardHandoff.objects.count(), Scorecard.objects.count()
+
+    # Incremental: more history on top, followed in projector-sized batches.
+    later = HistoryGenerator(
+        staff=synthetic_staff(refs),
+        start=end,
+        end=end + timedelta(days=14),
+        seed=2,
+        sla=SnapshotSLAPort(),
+    )
+    appended = 0
+    while appended < SCORECARD_INCREMENT:
+        appended += later.save(app, 200, batch=200)
+    incremental = timed(lambda: catch_up(app, projections, batch_size=500))
+
+    busiest = (
+        Scorecard.objects.filter(period="month", scenario="*")
+        .order_by("-figures__received")
+        .first()
+    )
+    assert busiest is not None
+    user = User.objects.create_superuser("bench", "bench@example.com", "bench-pass")
+    client = APIClient(SERVER_NAME="localhost")
+    client.force_authenticate(user)
+    base = f"/api/v1/scorecards/{busiest.department}/month/{busiest.start}/"
+    baseline = _latency(lambda: client.get("/api/v1/departments/"))
+    scorecard = _latency(lambda: client.get(base))
+    received = busiest.figures["received"]
+    drill_received = _latency(
+        lambda: client.get(f"{base}figures/received/", {"limit": 10_000})
+    )
+    drill_breached = _latency(lambda: client.get(f"{base}figures/breached/"))
+
+    rebuild_rate = rebuilt[0] / rebuilt[1]
+    raw_rate = raw[0] / raw[1]
+    return {
+        "ratio": round(rebuild_rate / raw_rate, 4),
+        "log_events": events,
+        "generation_seconds": round(generation_seconds, 1),
+        "rebuild_events_per_second": round(rebuild_rate, 1),
+        "rebuild_seconds": round(rebuilt[1], 1),
+        "raw_rows_per_second": round(raw_rate, 1),
+        "handoff_facts": facts,
+        "scorecards": cards,
+        "incremental_events_per_second": round(incremental[0] / incremental[1], 1),
+        "read_ratio": round(scorecard["median_ms"] / baseline["median_ms"], 2),
+        "drilldown_received_ratio": round(
+            drill_received["median_ms"] / baseline["median_ms"], 2
+        ),
+        "drilldown_breached_ratio": round(
+            drill_breached["median_ms"] / baseline["median_ms"], 2
+        ),
+        "busiest_month": f"{busiest.department} {busiest.start}",
+        "busiest_month_handoffs": received,
+        "baseline_departments_ms": baseline,
+        "scorecard_ms": scorecard,
+        "drilldown_received_ms": drill_received,
+        "drilldown_breached_ms": drill_breached,
+    }
+
+
 # ---------------------------------------------------------------------------
 # Environment: throw-away databases, Django set-up
 # ---------------------------------------------------------------------------

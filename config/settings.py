@@ -224,6 +224,11 @@ BATON_SLA_PORT = "sla.terms.PolicySLAPort"
 # How often the django-q2 schedule sweeps running clocks for warnings and
 # breaches (minutes); applied by `migrate` and editable in the admin.
 BATON_SLA_SWEEP_MINUTES = env_int("SLA_SWEEP_MINUTES", 1)
+# When the scorecard reports (service-team summary and one per department,
+# for the last complete week) are generated and emailed: a cron expression
+# in TIME_ZONE (UTC), Mondays 07:00 by default; applied by `migrate` and
+# editable in the admin. Needs the croniter package.
+BATON_REPORT_SCHEDULE = env_str("REPORT_SCHEDULE") or "0 7 * * 1"
 
 LOGGING = {
     "version": 1,

@@ -23,6 +23,7 @@ WORK = [
     ("tickets", "view_handoff"),
     ("sla", "view_slaclock"),
     ("sla", "view_scorecard"),
+    ("sla", "view_scorecardreport"),
     ("departments", "view_department"),
 ]
 MANAGE = [

@@ -151,4 +151,4 @@ class SLANotificationAdmin(ReadOnlyAdmin):
 
 # Scorecards (list, figures, drill-down, disputes, what-if) live in their
 # own module; importing it registers them.
-from sla import scorecard_admin  # noqa: E402, F401
+from sla import report_admin, scorecard_admin  # noqa: E402, F401

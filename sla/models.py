@@ -540,3 +540,46 @@ class Scorecard(models.Model):
 
     def __str__(self) -> str:
         return f"{self.department} {self.period} {self.start} {self.scenario}"
+
+
+class ScorecardReport(models.Model):
+    """A periodic accountability report as it was generated and sent: the
+    service-team summary (``department`` blank) or one department's, kept
+    as standalone HTML, plain text and CSV. Written once by
+    ``sla.report_services.reports_generate``; never regenerated."""
+
+    period = models.CharField(max_length=5, choices=Scorecard.Period.choices)
+    start = models.DateField(help_text="First day of the period.")
+    department = models.CharField(
+        max_length=16, blank=True, help_text="Blank: the service-team summary."
+    )
+    title = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    position = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="The scorecard projection's log position the figures are as of.",
+    )
+    html = models.TextField()
+    text = models.TextField(blank=True, help_text="The email's plain-text part.")
+    csv = models.TextField()
+    recipients = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-start", "period", "department"]
+        verbose_name = "scorecard report"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "start", "department"],
+                name="unique_scorecard_report",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_summary(self) -> bool:
+        return self.department == ""

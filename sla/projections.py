@@ -17,6 +17,7 @@ from sla.models import (
 )
 from sla.scorecards import (
     ALL_SCENARIOS,
+    FACT_FIELDS,
     bucket_keys,
     compute_figures,
     period_starts,
@@ -388,7 +389,7 @@ class ScorecardProjection(Projection):
             facts = list(
                 ScorecardHandoff.objects.filter(
                     department=department, **{period: start}
-                ).only(*FACT_FIELDS)
+                ).values_list(*FACT_FIELDS, named=True)
             )
             for scenario in scenarios:
                 cohort = [
@@ -402,25 +403,6 @@ class ScorecardProjection(Projection):
                     )
         Scorecard.objects.filter(key__in=[scorecard_key(*key) for key in keys]).delete()
         Scorecard.objects.bulk_create(rows, batch_size=500)
-
-
-#: The fact columns the figures read (loaded for a cohort's recompute).
-FACT_FIELDS = (
-    "id",
-    "department",
-    "scenario",
-    "responded_position",
-    "response_seconds",
-    "verdict",
-    "ended_how",
-    "root_cause",
-    "bounced_position",
-    "ping_pong_position",
-    "reopened_position",
-    "rating_score",
-    "breach_dispute",
-    "rating_dispute",
-)
 
 
 def _mark(session: ProjectionSession, fact: ScorecardHandoff) -> None:

@@ -216,7 +216,7 @@ class ScorecardAdmin(admin.ModelAdmin[Scorecard]):
             if outcome is None:
                 return HttpResponseRedirect(request.path)
             status = outcome
-        value, facts = scorecard_drilldown(address, figure, row.scenario)
+        value, _, facts = scorecard_drilldown(address, figure, row.scenario)
         principal = services.principal_for_user(request.user)
         rows = [
             {

@@ -65,6 +65,25 @@ class Fact(Protocol):
     rating_dispute: str
 
 
+#: The fact columns the figures read (a cohort is loaded with only these).
+FACT_FIELDS = (
+    "id",
+    "department",
+    "scenario",
+    "responded_position",
+    "response_seconds",
+    "verdict",
+    "ended_how",
+    "root_cause",
+    "bounced_position",
+    "ping_pong_position",
+    "reopened_position",
+    "rating_score",
+    "breach_dispute",
+    "rating_dispute",
+)
+
+
 def period_starts(instant: datetime, timezone: str) -> dict[str, date]:
     """The day, ISO week (its Monday) and month (its first day) that
     contain ``instant`` in ``timezone``."""

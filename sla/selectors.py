@@ -14,6 +14,7 @@ from sla.models import Scorecard, ScorecardHandoff, SLAClock
 from sla.scorecards import (
     ALL_SCENARIOS,
     DERIVED,
+    FACT_FIELDS,
     FIGURE_NAMES,
     PERIODS,
     compute_figures,
@@ -169,15 +170,27 @@ def scorecard_adjustments(address: ScorecardPeriod) -> list[dict[str, Any]]:
 
 
 def scorecard_drilldown(
-    address: ScorecardPeriod, figure: str, scenario: str = ALL_SCENARIOS
-) -> tuple[Any, list[ScorecardHandoff]]:
-    """The figure's value and the handoffs behind it (see
-    ``sla.scorecards``), in log order."""
+    address: ScorecardPeriod,
+    figure: str,
+    scenario: str = ALL_SCENARIOS,
+    *,
+    offset: int = 0,
+    limit: int | None = None,
+) -> tuple[Any, int, list[ScorecardHandoff]]:
+    """The figure's value, how many handoffs are behind it (see
+    ``sla.scorecards``) and those handoffs in log order (a page of them:
+    ``offset``/``limit``). The cohort is filtered on the few columns the
+    figures read; only the page's rows are loaded whole."""
     if figure not in FIGURE_NAMES:
         raise ScorecardNotFound(f"There is no figure {figure!r}.", field="figure")
-    facts = list(_cohort(address, scenario).order_by("received_position"))
-    rows = figure_rows(figure, facts)
+    cohort = _cohort(address, scenario).order_by("received_position")
+    selected = figure_rows(figure, cohort.values_list(*FACT_FIELDS, named=True))
     # A derived figure's numerators are subsets of the handoffs it is
     # computed over, so those rows alone give its value.
-    value = compute_figures(rows)[figure] if figure in DERIVED else len(rows)
-    return value, rows
+    value = compute_figures(selected)[figure] if figure in DERIVED else len(selected)
+    page = selected[offset : None if limit is None else offset + limit]
+    rows = {
+        row.id: row
+        for row in ScorecardHandoff.objects.filter(id__in=[r.id for r in page])
+    }
+    return value, len(selected), [rows[r.id] for r in page]

@@ -20,3 +20,13 @@ def sweep_sla_clocks() -> dict[str, int]:
 
 def send_sla_notification(position: int) -> bool:
     return services.notification_send(position=position)
+
+
+def send_scorecard_reports(period: str = "week") -> dict[str, int]:
+    """Scheduled by BATON_REPORT_SCHEDULE (Mondays 07:00 by default):
+    generate the last complete period's reports and email those not sent
+    yet. Idempotent: a rerun neither duplicates a report nor resends it."""
+    from sla.report_services import reports_generate_and_send
+
+    run = reports_generate_and_send(period=period)
+    return {"reports": len(run.reports), "sent": run.sent, "failed": run.failed}

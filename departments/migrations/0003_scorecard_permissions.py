@@ -30,7 +30,7 @@ def seed(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("departments", "0002_baton_groups"),
-        ("sla", "0003_scorecards"),
+        ("sla", "0004_scorecard_reports"),
     ]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
