@@ -35,6 +35,7 @@ from sla.selectors import (
 )
 from sla.whatif_admin import whatif_view
 from tickets import services
+from tickets.admin import ReadOnlyAdmin
 from tickets.application import VersionMismatch
 from tickets.domain import ConcurrencyConflict, TicketError, dispute_id_for
 
@@ -50,7 +51,7 @@ def _rate(value: Any) -> str:
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(admin.ModelAdmin[Scorecard]):
+class ScorecardAdmin(ReadOnlyAdmin):
     list_display = [
         "department",
         "period",
@@ -68,15 +69,6 @@ class ScorecardAdmin(admin.ModelAdmin[Scorecard]):
     ordering = ["-start", "department", "scenario"]
     list_per_page = 100
     change_form_template = "admin/sla/scorecard/detail.html"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Scorecard]:
         queryset = super().get_queryset(request)

@@ -590,29 +590,17 @@ class TimelineProjection(Projection):
             stint_id=e.handoff_id,
         )
 
-    @handles(Ticket.DisputeOpened)
-    def dispute_opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    @handles(Ticket.DisputeOpened, Ticket.DisputeDecided)
+    def dispute(self, e: Any, position: int, session: ProjectionSession) -> None:
+        decision = getattr(e, "decision", None)
         self._entry(
             e,
             position,
             session,
             audience=TimelineEntry.Audience.INTERNAL,
-            text=f"{e.department}'s {e.subject} on this ticket was disputed.",
-            internal_detail=e.reason,
-            department=e.department,
-            stint_id=e.handoff_id,
-        )
-
-    @handles(Ticket.DisputeDecided)
-    def dispute_decided(
-        self, e: Any, position: int, session: ProjectionSession
-    ) -> None:
-        self._entry(
-            e,
-            position,
-            session,
-            audience=TimelineEntry.Audience.INTERNAL,
-            text=f"The dispute over {e.department}'s {e.subject} was {e.decision}.",
+            text=f"The dispute over {e.department}'s {e.subject} was {decision}."
+            if decision
+            else f"{e.department}'s {e.subject} on this ticket was disputed.",
             internal_detail=e.reason,
             department=e.department,
             stint_id=e.handoff_id,
