@@ -136,6 +136,11 @@ class Context:
         return app
 
     def close(self) -> None:
+        from tickets.application import set_tickets_application
+
+        # Benchmarks that install their app as the process-wide one: drop
+        # it, so nothing is left to close at interpreter exit.
+        set_tickets_application(None)
         for app in self._apps:
             app.close()
         self._apps.clear()
