@@ -104,8 +104,9 @@ class AdjustmentSerializer(serializers.Serializer[Any]):
     scenario = serializers.CharField()
     subject = serializers.ChoiceField(choices=["breach", "rating"])
     state = serializers.ChoiceField(choices=["open", "accepted", "waived"])
-    reason = serializers.CharField()
-    position = serializers.IntegerField()
+    reason = serializers.CharField(help_text="Why it was disputed.")
+    decision_reason = serializers.CharField(help_text="Why it was accepted or waived.")
+    position = serializers.IntegerField(help_text="The latest dispute event.")
     score = serializers.IntegerField(allow_null=True)
 
 
@@ -122,7 +123,13 @@ class ScorecardSerializer(serializers.Serializer[Any]):
 
 
 class DrilldownQuerySerializer(serializers.Serializer[Any]):
-    scenario = serializers.CharField(required=False, default="*", max_length=64)
+    scenario = serializers.RegexField(
+        r"^(\*|[A-Z0-9][A-Z0-9_.-]{0,63})?$",
+        required=False,
+        default="*",
+        allow_blank=True,
+        help_text='"*" (default): all scenarios; empty: tickets without one.',
+    )
     offset = serializers.IntegerField(required=False, default=0, min_value=0)
     limit = serializers.IntegerField(
         required=False, default=1000, min_value=1, max_value=10_000

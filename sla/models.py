@@ -491,9 +491,11 @@ class ScorecardHandoff(models.Model):
     rating_position = models.BigIntegerField(null=True, blank=True)
     breach_dispute = models.CharField(max_length=8, blank=True)  # open/accepted/waived
     breach_dispute_reason = models.TextField(blank=True)
+    breach_decision_reason = models.TextField(blank=True)
     breach_dispute_position = models.BigIntegerField(null=True, blank=True)
     rating_dispute = models.CharField(max_length=8, blank=True)
     rating_dispute_reason = models.TextField(blank=True)
+    rating_decision_reason = models.TextField(blank=True)
     rating_dispute_position = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
@@ -565,6 +567,12 @@ class ScorecardReport(models.Model):
     csv = models.TextField()
     recipients = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while one worker is emailing it (a claim other runs "
+        "respect for 15 minutes).",
+    )
     error = models.TextField(blank=True)
 
     class Meta:

@@ -358,9 +358,11 @@ class ScorecardProjection(Projection):
         fact = self._fact(session, e.handoff_id)
         if fact is None:
             return
-        state = getattr(e, "decision", "open")
-        setattr(fact, f"{e.subject}_dispute", state)
-        setattr(fact, f"{e.subject}_dispute_reason", e.reason)
+        decision = getattr(e, "decision", None)
+        setattr(fact, f"{e.subject}_dispute", decision or "open")
+        # The dispute's reason and the decision's are both kept (the trail).
+        kept = "decision_reason" if decision else "dispute_reason"
+        setattr(fact, f"{e.subject}_{kept}", e.reason)
         setattr(fact, f"{e.subject}_dispute_position", position)
 
     # -- the scorecards --------------------------------------------------------

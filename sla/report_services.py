@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from departments.models import Department, Membership
 from sla.models import Scorecard, ScorecardReport
@@ -40,6 +40,9 @@ from tickets.application import get_tickets_application
 from tickets.projection_runner import catch_up, positions_of, projection_group
 
 logger = logging.getLogger(__name__)
+
+#: How long a worker's claim on a report it is emailing holds.
+SEND_LEASE = timedelta(minutes=15)
 
 
 def _earliest_local_date(now: datetime) -> date:
@@ -178,8 +181,17 @@ def report_send(report: ScorecardReport) -> bool:
     Must not be called inside a database transaction: each step is its
     own short write, none spans the SMTP call.
     """
-    report.refresh_from_db(fields=["sent_at"])
-    if report.sent_at is not None:
+    now = clock.now()
+    # Claim it first: of two overlapping runs (the schedule, the command,
+    # a redelivered task) only one sends. A claim older than the lease is
+    # a worker that died mid-send.
+    claimed = (
+        ScorecardReport.objects.filter(pk=report.pk, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - SEND_LEASE))
+        .update(claimed_at=now)
+    )
+    if not claimed:
+        report.refresh_from_db(fields=["sent_at"])
         return False
     recipients = report_recipients(report)
     if not recipients:
@@ -206,7 +218,7 @@ def report_send(report: ScorecardReport) -> bool:
         return False
     now = clock.now()
     sent = ScorecardReport.objects.filter(pk=report.pk, sent_at__isnull=True).update(
-        sent_at=now, recipients=", ".join(recipients), error=""
+        sent_at=now, recipients=", ".join(recipients), error="", claimed_at=None
     )
     report.sent_at, report.recipients, report.error = now, ", ".join(recipients), ""
     return bool(sent)
@@ -215,7 +227,7 @@ def report_send(report: ScorecardReport) -> bool:
 def _failed(report: ScorecardReport, recipients: list[str], error: str) -> None:
     report.recipients, report.error = ", ".join(recipients), error[:2000]
     ScorecardReport.objects.filter(pk=report.pk).update(
-        recipients=report.recipients, error=report.error
+        recipients=report.recipients, error=report.error, claimed_at=None
     )
 
 
@@ -232,11 +244,22 @@ def reports_generate_and_send(
     """Generate the period's reports (or find them) and email those not
     sent yet. Idempotent: running it again sends nothing twice."""
     run = ReportRun(reports=reports_generate(period=period, start=start))
-    if not email:
-        return run
-    for report in run.reports:
-        if report.sent_at is not None:
-            continue
+    if email:
+        # This period's reports, and any earlier one a failure left unsent.
+        pending = reports_send_pending()
+        run.sent, run.failed = pending.sent, pending.failed
+        for report in run.reports:
+            report.refresh_from_db(fields=["sent_at", "recipients", "error"])
+    return run
+
+
+def reports_send_pending() -> ReportRun:
+    """Email every stored report still unsent (a mail outage, nobody to
+    send it to then): the hourly retry."""
+    run = ReportRun()
+    for report in ScorecardReport.objects.filter(sent_at__isnull=True).order_by(
+        "start", "department"
+    ):
         if report_send(report):
             run.sent += 1
         elif report.error:

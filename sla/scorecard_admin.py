@@ -34,10 +34,15 @@ from sla.selectors import (
     scorecard_period,
 )
 from sla.whatif_admin import whatif_view
-from tickets import services
+from tickets import selectors, services
 from tickets.admin import ReadOnlyAdmin
 from tickets.application import VersionMismatch
-from tickets.domain import ConcurrencyConflict, TicketError, dispute_id_for
+from tickets.domain import (
+    ConcurrencyConflict,
+    TicketError,
+    TicketNotFound,
+    dispute_id_for,
+)
 
 #: The figures shown on a scorecard page, in reading order, with their
 #: adjusted counterpart when there is one.
@@ -135,7 +140,12 @@ class ScorecardAdmin(ReadOnlyAdmin):
     ) -> tuple[Scorecard, ScorecardPeriod]:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        row = self.get_queryset(request).filter(pk=unquote(key)).first()
+        key = unquote(key)
+        row = (
+            self.get_queryset(request).filter(pk=key).first()
+            if "\x00" not in key
+            else None
+        )
         if row is None:
             raise Http404("No such scorecard, or not yours to see.")
         try:
@@ -250,6 +260,7 @@ class ScorecardAdmin(ReadOnlyAdmin):
         data = request.POST
         try:
             ticket_id = UUID(data.get("ticket_id", ""))
+            selectors.ticket_get(request.user, ticket_id)  # not found unless visible
             if data.get("action") == "dispute":
                 services.ticket_dispute(
                     principal=principal,
@@ -278,6 +289,13 @@ class ScorecardAdmin(ReadOnlyAdmin):
                 messages.ERROR,
             )
             return 409
+        except TicketNotFound:
+            self.message_user(
+                request,
+                "That ticket does not exist or is not yours to see.",
+                messages.ERROR,
+            )
+            return 404
         except TicketError as error:
             self.message_user(request, error.message, messages.ERROR)
             return 403 if error.code in ("not_permitted", "not_owner") else 400

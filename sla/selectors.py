@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -75,8 +76,16 @@ def scorecard_departments(user: Any) -> set[str] | None:
     return {m.department.code for m in memberships_for_user(user)}
 
 
+DEPARTMENT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+
+
 def _require_scorecard_access(user: Any, department: str) -> Department:
-    found = Department.objects.filter(code=department.upper()).first()
+    code = department.upper()
+    found = (
+        Department.objects.filter(code=code).first()
+        if DEPARTMENT_CODE.match(code)
+        else None
+    )
     if found is None:
         raise ScorecardNotFound(
             f"There is no department {department!r}.", field="department"
@@ -115,7 +124,15 @@ def scorecard_period(
             field="start",
             code="invalid_period_start",
         )
-    return ScorecardPeriod(found, period, start, period_after(period, start))
+    try:
+        end = period_after(period, start)
+    except OverflowError:
+        raise InvalidInput(
+            "That period ends after the last date there is.",
+            field="start",
+            code="invalid_period_start",
+        ) from None
+    return ScorecardPeriod(found, period, start, end)
 
 
 def _cohort(address: ScorecardPeriod, scenario: str) -> QuerySet[ScorecardHandoff]:
@@ -162,6 +179,7 @@ def scorecard_adjustments(address: ScorecardPeriod) -> list[dict[str, Any]]:
                         "subject": subject,
                         "state": state,
                         "reason": getattr(fact, f"{subject}_dispute_reason"),
+                        "decision_reason": getattr(fact, f"{subject}_decision_reason"),
                         "position": getattr(fact, f"{subject}_dispute_position"),
                         "score": fact.rating_score if subject == "rating" else None,
                     }

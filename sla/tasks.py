@@ -30,3 +30,11 @@ def send_scorecard_reports(period: str = "week") -> dict[str, int]:
 
     run = reports_generate_and_send(period=period)
     return {"reports": len(run.reports), "sent": run.sent, "failed": run.failed}
+
+
+def retry_scorecard_reports() -> dict[str, int]:
+    """Hourly: email the stored reports a failure left unsent."""
+    from sla.report_services import reports_send_pending
+
+    run = reports_send_pending()
+    return {"sent": run.sent, "failed": run.failed}

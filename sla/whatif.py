@@ -83,6 +83,9 @@ class WhatIfError(ValueError):
 _NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
 _DURATION_RE = re.compile(rf"^(?:{_NUMBER}h)?(?:{_NUMBER}m)?(?:{_NUMBER}s)?$")
 _UNIT_SECONDS = (3600, 60, 1)
+#: No response promise is longer than a year; longer ones would only make
+#: the business-calendar walk (and the page) slow.
+MAX_TARGET_SECONDS = 365 * 24 * 3600
 
 
 def parse_duration(text: Any) -> float:
@@ -109,6 +112,11 @@ def parse_duration(text: Any) -> float:
     if seconds <= 0:
         raise WhatIfError(
             f"{raw!r}: a target must be longer than zero.", field="duration"
+        )
+    if seconds > MAX_TARGET_SECONDS:
+        raise WhatIfError(
+            f"{raw!r}: a response target can be at most a year (8760h).",
+            field="duration",
         )
     return seconds
 
@@ -523,6 +531,12 @@ def simulate_policy(
     if not isinstance(start, date) or isinstance(start, datetime):
         raise WhatIfError("start must be a date like 2026-11-16.", field="start")
     first = period_start(period, start)
+    try:
+        period_after(period, first)
+    except OverflowError:
+        raise WhatIfError(
+            "That period ends after the last date there is.", field="start"
+        ) from None
     proposed = _clean_targets(response)
     moment = now or baton_clock.now()
     if moment.tzinfo is None:

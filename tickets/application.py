@@ -286,12 +286,17 @@ class TicketsApplication(Application[UUID]):
         principal: Principal,
         at: datetime,
         expected_version: int | None = None,
+        timezones: Mapping[str, str] | None = None,
     ) -> CommandResult:
         return self._update(
             ticket_id,
             expected_version,
             lambda t: t.reopen(
-                reason=reason, actor=_actor(principal, t), at=at, sla=self.sla
+                reason=reason,
+                actor=_actor(principal, t),
+                at=at,
+                sla=self.sla,
+                timezone=(timezones or {}).get(t.owner),
             ),
         )
 

@@ -1284,12 +1284,19 @@ class Ticket(Aggregate):
         self._stop_clocks(sla, [self.id], StintOutcome.RESOLVED, actor, at)
 
     def reopen(
-        self, *, reason: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+        self,
+        *,
+        reason: str,
+        actor: Actor,
+        at: datetime,
+        sla: SLAPort | None = None,
+        timezone: str | None = None,
     ) -> None:
         """Reopen a resolved ticket; the department that resolved it gets a
         fresh stint (and response clock), and the ticket-level resolution
         clock resumes, its due time moved by the time it was stopped.
-        Needs a reason."""
+        Needs a reason. ``timezone`` is the department's timezone now (by
+        default, that of its previous stint)."""
         self._require_not_closed()
         if self.status != Status.RESOLVED:
             raise TicketNotResolved("Only a resolved ticket can be reopened.")
@@ -1303,7 +1310,7 @@ class Ticket(Aggregate):
             stint_id=uuid4(),
             department=self.owner,
             department_name=self.owner_name,
-            department_timezone=list(self.stints.values())[-1].timezone,
+            department_timezone=timezone or list(self.stints.values())[-1].timezone,
         )
         ticket_clock = self.clocks.get(self.id)
         if ticket_clock is not None and ticket_clock.stopped_at is not None:

@@ -386,6 +386,9 @@ def ticket_reopen(
     reason: str,
     expected_version: int | None = None,
 ) -> CommandResult:
+    # The reopened stint is counted in its department's timezone as it is
+    # now (the aggregate knows the department, not its settings).
+    timezones = dict(Department.objects.values_list("code", "timezone"))
     return _run(
         get_tickets_application().reopen_ticket(
             ticket_id,
@@ -393,6 +396,7 @@ def ticket_reopen(
             principal=principal,
             at=clock.now(),
             expected_version=expected_version,
+            timezones=timezones,
         )
     )
 

@@ -73,9 +73,11 @@ class Migration(migrations.Migration):
                 ('rating_position', models.BigIntegerField(blank=True, null=True)),
                 ('breach_dispute', models.CharField(blank=True, max_length=8)),
                 ('breach_dispute_reason', models.TextField(blank=True)),
+                ('breach_decision_reason', models.TextField(blank=True)),
                 ('breach_dispute_position', models.BigIntegerField(blank=True, null=True)),
                 ('rating_dispute', models.CharField(blank=True, max_length=8)),
                 ('rating_dispute_reason', models.TextField(blank=True)),
+                ('rating_decision_reason', models.TextField(blank=True)),
                 ('rating_dispute_position', models.BigIntegerField(blank=True, null=True)),
             ],
             options={

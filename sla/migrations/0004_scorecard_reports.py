@@ -25,6 +25,7 @@ class Migration(migrations.Migration):
                 ('csv', models.TextField()),
                 ('recipients', models.TextField(blank=True)),
                 ('sent_at', models.DateTimeField(blank=True, null=True)),
+                ('claimed_at', models.DateTimeField(blank=True, help_text='Set while one worker is emailing it (a claim other runs respect for 15 minutes).', null=True)),
                 ('error', models.TextField(blank=True)),
             ],
             options={

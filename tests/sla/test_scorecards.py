@@ -591,10 +591,18 @@ def test_scorecard_api_raw_and_adjusted_with_the_trail(
     assert overall["scenario"] == "*" and overall["figures"] == card("FIN")
     assert overall["raw_vs_adjusted"]["breached"] == {"raw": 1, "adjusted": 0}
     assert overall["raw_vs_adjusted"]["breach_rate"] == {"raw": 0.5, "adjusted": 0.0}
-    trail = {(a["subject"], a["state"], a["reason"]) for a in body["adjustments"]}
+    trail = {
+        (a["subject"], a["state"], a["reason"], a["decision_reason"])
+        for a in body["adjustments"]
+    }
     assert trail == {
-        ("breach", "waived", "Confirmed: misrouted mail"),
-        ("rating", "accepted", "The delay was ours"),
+        (
+            "breach",
+            "waived",
+            "Receipt went to the wrong mailbox",
+            "Confirmed: misrouted mail",
+        ),
+        ("rating", "accepted", "Customer angry at the carrier", "The delay was ours"),
     }
     # A department reads only its own scorecards; the service team all.
     denied = client.get(f"/api/v1/scorecards/LOG/week/{WEEK}/")

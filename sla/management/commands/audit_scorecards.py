@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tickets.application import get_tickets_application
-from tickets.projection_runner import audit, projection_group
+from tickets.projection_runner import audit, positions_of, projection_group
 
 
 class Command(BaseCommand):
@@ -24,15 +24,19 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, limit: int, **options: Any) -> None:
+        app = get_tickets_application()
         projections = projection_group("scorecards")
-        differences = audit(get_tickets_application(), projections, limit=limit)
+        differences = audit(app, projections, limit=limit)
+        position = min(positions_of(projections, app.name).values())
+        behind = (app.recorder.max_notification_id() or 0) - position
         if not differences:
             from sla.models import Scorecard, ScorecardHandoff
 
             self.stdout.write(
                 f"Audit passed: {Scorecard.objects.count()} scorecards and "
                 f"{ScorecardHandoff.objects.count()} handoff facts match the "
-                "event log."
+                f"event log up to position {position}"
+                + (f" ({behind} later events not projected yet)." if behind else ".")
             )
             return
         for difference in differences:
