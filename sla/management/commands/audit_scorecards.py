@@ -36,7 +36,11 @@ class Command(BaseCommand):
                 f"Audit passed: {Scorecard.objects.count()} scorecards and "
                 f"{ScorecardHandoff.objects.count()} handoff facts match the "
                 f"event log up to position {position}"
-                + (f" ({behind} later events not projected yet)." if behind else ".")
+                + (
+                    f" ({behind} later event{'s' * (behind != 1)} not projected yet)."
+                    if behind
+                    else "."
+                )
             )
             return
         for difference in differences:
