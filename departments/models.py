@@ -15,6 +15,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
+#: Department codes: permanent, used in events, URLs and the API.
+CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
+
 
 def validate_timezone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -39,7 +42,7 @@ class Department(models.Model):
         unique=True,
         validators=[
             RegexValidator(
-                r"^[A-Z][A-Z0-9_]{1,15}$",
+                CODE_PATTERN,
                 "Use 2-16 capital letters, digits or underscores, e.g. FIN.",
             )
         ],

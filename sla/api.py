@@ -84,14 +84,6 @@ class ClockListApi(APIView):
 SCORECARD_ERRORS = dict.fromkeys((400, 401, 403, 404, 429), ProblemSerializer)
 
 
-class ScorecardFiguresSerializer(serializers.Serializer[Any]):
-    """Every figure (see sla.scorecards); rates and averages are null when
-    there is nothing to compute them over."""
-
-    def to_representation(self, instance: Any) -> Any:
-        return instance
-
-
 class ScorecardScenarioSerializer(serializers.Serializer[Any]):
     scenario = serializers.CharField(help_text='"*" = all scenarios.')
     figures = serializers.DictField()
@@ -137,17 +129,22 @@ class DrilldownQuerySerializer(serializers.Serializer[Any]):
 
 
 class DrilldownHandoffSerializer(serializers.Serializer[Any]):
+    """The shape of a drill-down row (the schema); rows are built by
+    :func:`drilldown_row`."""
+
     handoff_id = serializers.UUIDField(source="id")
     ticket_id = serializers.UUIDField()
     kind = serializers.CharField()
     scenario = serializers.CharField()
     from_department = serializers.CharField()
     received_at = serializers.DateTimeField()
-    deciding_position = serializers.SerializerMethodField(
-        help_text="Log position of the event that put this handoff in the figure."
+    deciding_position = serializers.IntegerField(
+        allow_null=True,
+        help_text="Log position of the event that put this handoff in the figure.",
     )
-    positions = serializers.SerializerMethodField(
-        help_text="Log positions of every event that decided a fact about it."
+    positions = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="Log positions of every event that decided a fact about it.",
     )
     verdict = serializers.CharField()
     response_seconds = serializers.FloatField(allow_null=True)
@@ -157,12 +154,6 @@ class DrilldownHandoffSerializer(serializers.Serializer[Any]):
     rating_comment = serializers.CharField()
     breach_dispute = serializers.CharField()
     rating_dispute = serializers.CharField()
-
-    def get_deciding_position(self, fact: Any) -> int | None:
-        return deciding_position(self.context["figure"], fact)
-
-    def get_positions(self, fact: Any) -> dict[str, int]:
-        return _positions(fact)
 
 
 POSITIONS = (

@@ -25,6 +25,7 @@ from sla.scorecards import (
     FIGURE_NAMES,
     deciding_position,
     figure_label,
+    format_rate,
 )
 from sla.selectors import (
     ScorecardPeriod,
@@ -49,10 +50,6 @@ from tickets.domain import (
 SHOWN = [f.name for f in COUNT_FIGURES if not f.name.endswith("_adjusted")] + [
     f.name for f in DERIVED_FIGURES if not f.name.endswith("_adjusted")
 ]
-
-
-def _rate(value: Any) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 @admin.register(Scorecard)
@@ -98,7 +95,10 @@ class ScorecardAdmin(ReadOnlyAdmin):
     @admin.display(description="Breach rate (adjusted)")
     def breach_rate(self, row: Scorecard) -> str:
         f = row.figures
-        return f"{_rate(f['breach_rate'])} ({_rate(f['breach_rate_adjusted'])})"
+        return (
+            f"{format_rate(f['breach_rate'])} "
+            f"({format_rate(f['breach_rate_adjusted'])})"
+        )
 
     @admin.display(description="Avg rating (adjusted)")
     def average_score(self, row: Scorecard) -> str:

@@ -300,11 +300,19 @@ class DerivedFigure:
     compute: Callable[[dict[str, int], list[Any]], float | None]
 
 
+def ratio(numerator: int, denominator: int) -> float | None:
+    """A rate to four places; None when there is nothing to divide by."""
+    return round(numerator / denominator, 4) if denominator else None
+
+
+def format_rate(rate: float | None) -> str:
+    """``0.6667`` -> ``"66.7%"``; None (nothing to compute it over) -> ``"-"``."""
+    return "-" if rate is None else f"{rate * 100:.1f}%"
+
+
 def _ratio(numerator: str, denominator: str) -> Callable[..., float | None]:
     def compute(counts: dict[str, int], rows: list[Any]) -> float | None:
-        if not counts[denominator]:
-            return None
-        return round(counts[numerator] / counts[denominator], 4)
+        return ratio(counts[numerator], counts[denominator])
 
     return compute
 
@@ -402,12 +410,16 @@ def compute_figures(facts: Iterable[Any]) -> dict[str, Any]:
     return figures
 
 
+def figure_basis(name: str) -> CountFigure:
+    """The count figure whose handoffs are behind figure ``name``: itself,
+    or the one a derived figure is computed over."""
+    return COUNTS[DERIVED[name].over if name in DERIVED else name]
+
+
 def figure_rows(name: str, facts: Iterable[Any]) -> list[Any]:
     """The handoffs behind figure ``name``: those a count figure counts,
     or those a derived figure is computed over."""
-    if name in DERIVED:
-        name = DERIVED[name].over
-    test = COUNTS[name].test
+    test = figure_basis(name).test
     return [f for f in facts if test(f)]
 
 
@@ -415,9 +427,7 @@ def deciding_position(name: str, fact: Any) -> int | None:
     """The log position of the event that put ``fact`` into figure
     ``name`` (for derived figures, into the figure they are computed
     over)."""
-    if name in DERIVED:
-        name = DERIVED[name].over
-    field = COUNTS[name].position
+    field = figure_basis(name).position
     if field == "dispute_position":
         positions = [
             p

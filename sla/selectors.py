@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from departments.models import Department
+from departments.models import CODE_PATTERN, Department
 from departments.selectors import memberships_for_user
 from sla.models import Scorecard, ScorecardHandoff, SLAClock
 from sla.scorecards import (
@@ -76,7 +76,7 @@ def scorecard_departments(user: Any) -> set[str] | None:
     return {m.department.code for m in memberships_for_user(user)}
 
 
-DEPARTMENT_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,15}$")
+DEPARTMENT_CODE = re.compile(CODE_PATTERN)
 
 
 def _require_scorecard_access(user: Any, department: str) -> Department:

@@ -44,7 +44,14 @@ from uuid import UUID
 
 from departments.models import Department
 from sla.models import PRIORITIES, ScorecardHandoff
-from sla.scorecards import PERIODS, period_after, period_start, period_starts
+from sla.scorecards import (
+    PERIODS,
+    format_rate,
+    period_after,
+    period_start,
+    period_starts,
+    ratio,
+)
 from sla.terms import PolicySLAPort
 from tickets import clock as baton_clock
 from tickets.application import get_tickets_application
@@ -189,11 +196,6 @@ def format_seconds(seconds: float | None) -> str:
     return " ".join(parts)
 
 
-def format_rate(rate: float | None) -> str:
-    """``0.6667`` -> ``"66.7%"``; None (no clocks) -> ``"-"``."""
-    return "-" if rate is None else f"{rate * 100:.1f}%"
-
-
 # ---------------------------------------------------------------------------
 # Results
 # ---------------------------------------------------------------------------
@@ -248,10 +250,6 @@ class ClockReplay:
         }
 
 
-def _rate(breached: int, clocks: int) -> float | None:
-    return round(breached / clocks, 4) if clocks else None
-
-
 @dataclass(frozen=True)
 class PriorityFigures:
     """Breach counts and rates for one priority (or ``"total"``)."""
@@ -263,11 +261,11 @@ class PriorityFigures:
 
     @property
     def rate_now(self) -> float | None:
-        return _rate(self.breached_now, self.clocks)
+        return ratio(self.breached_now, self.clocks)
 
     @property
     def rate_proposed(self) -> float | None:
-        return _rate(self.breached_proposed, self.clocks)
+        return ratio(self.breached_proposed, self.clocks)
 
     @property
     def breach_change(self) -> int:
