@@ -13,24 +13,29 @@
   HMAC-SHA256 of ``"<X-Baton-Timestamp>.<body>"`` with the subscription's
   secret. Failures retry with exponential backoff; after the last attempt
   the delivery is marked failed. Any delivery can be replayed.
+* Requests go through the SSRF guard (:mod:`tickets.outbound`): the host
+  is resolved once, every address checked, and the connection made to a
+  checked address; redirects are not followed. Leads see a generic error
+  ("connection failed", "timed out", "HTTP 503", "address not allowed");
+  the socket's own message is only logged.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
-from tickets import clock
+from tickets import clock, outbound
 from tickets.domain import Ticket
 from tickets.event_format import event_dict
 from tickets.models import WebhookDelivery, WebhookSubscription
@@ -43,6 +48,7 @@ FIRST_RETRY = timedelta(seconds=30)
 MAX_RETRY = timedelta(hours=6)
 LEASE = timedelta(seconds=60)
 TIMEOUT_SECONDS = 10
+MAX_RESPONSE_BYTES = 64 * 1024
 
 
 def event_payload(event: Any, position: int) -> dict[str, Any]:
@@ -119,15 +125,42 @@ def owner_may_subscribe(owner: Any) -> bool:
     return bool(owner.is_active) and sees_everything(owner)
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery: following it would re-send the
-    signed payload elsewhere (and turn the POST into a GET)."""
+def _send(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    """POST ``body`` to ``url`` through the SSRF guard; returns the status
+    code (None when there is no HTTP answer) and the error a lead may see.
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirects)
+    The error names no address and no socket error (that would make the
+    delivery log a port scanner); the specifics are logged. A redirect is
+    a failed delivery and is not followed: following it would re-send the
+    signed payload elsewhere.
+    """
+    try:
+        target = outbound.parse_url(url)
+        connection = outbound.pinned_connection(target, timeout=TIMEOUT_SECONDS)
+        try:
+            connection.request("POST", target.path, body=body, headers=headers)
+            response = connection.getresponse()
+            response.read(MAX_RESPONSE_BYTES)
+            status_code = response.status
+        finally:
+            connection.close()
+    except outbound.DestinationRefused as refused:
+        if refused.code == outbound.UNRESOLVABLE_CODE:
+            logger.info("Webhook to %s: %s", url, refused.detail)
+            return None, gettext_noop("host not found")
+        logger.warning("Webhook to %s refused: %s", url, refused.detail)
+        return None, gettext_noop("address not allowed")
+    except TimeoutError as failure:
+        logger.info("Webhook to %s timed out: %s", url, failure)
+        return None, gettext_noop("timed out")
+    except (OSError, http.client.HTTPException, ValueError) as failure:
+        logger.info(
+            "Webhook to %s failed: %s: %s", url, type(failure).__name__, failure
+        )
+        return None, gettext_noop("connection failed")
+    if 200 <= status_code < 300:
+        return status_code, ""
+    return status_code, f"HTTP {status_code}"
 
 
 def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
@@ -169,11 +202,10 @@ def deliver(delivery_id: int) -> str:
         separators=(",", ":"),
     ).encode()
     timestamp = str(int(now.timestamp()))
-    request = urllib.request.Request(  # noqa: S310 - the URL is an http(s) URLField
+    status_code, error = _send(
         subscription.url,
-        data=body,
-        method="POST",
-        headers={
+        body,
+        {
             "Content-Type": "application/json",
             "User-Agent": "Baton-Webhooks/1",
             "X-Baton-Delivery": str(delivery.pk),
@@ -183,16 +215,6 @@ def deliver(delivery_id: int) -> str:
             "X-Baton-Signature": sign(subscription.secret, timestamp, body),
         },
     )
-    status_code: int | None = None
-    error = ""
-    try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS) as response:
-            status_code = response.status
-    except urllib.error.HTTPError as failure:
-        status_code, error = failure.code, f"HTTP {failure.code}"
-        failure.close()
-    except (urllib.error.URLError, OSError, ValueError) as failure:
-        error = f"{type(failure).__name__}: {failure}"[:2000]
     attempts = delivery.attempts + 1
     done = clock.now()
     if status_code is not None and 200 <= status_code < 300:

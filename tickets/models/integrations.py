@@ -10,8 +10,11 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
+
+from tickets.outbound import DestinationRefused, check_url
 
 TOKEN_PREFIX = "bat_"  # noqa: S105 (a prefix, not a secret)
 
@@ -120,6 +123,22 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} -> {self.url}"
+
+    def clean(self) -> None:
+        """The URL's host must resolve to addresses Baton may send to (see
+        :mod:`tickets.outbound`); checked by the admin form. A URL that
+        fails the field's own validation is left to that message."""
+        super().clean()
+        try:
+            URLValidator(schemes=["http", "https"])(self.url)
+        except ValidationError:
+            return
+        try:
+            check_url(self.url)
+        except DestinationRefused as refused:
+            raise ValidationError(
+                {"url": ValidationError(refused.message, code=refused.code)}
+            ) from None
 
     def wants(self, event_type: str) -> bool:
         return not self.event_types or event_type in self.event_types
