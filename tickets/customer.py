@@ -16,10 +16,9 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 
-from tickets import clock
+from tickets import clock, rate_limit
 from tickets.domain import ActorKind, Principal, TicketNotFound
 from tickets.models import CustomerAccess, Handoff, TicketSummary, TimelineEntry
 from tickets.models.integrations import hash_token
@@ -101,19 +100,21 @@ def client_ip(request: Any) -> str:
     return str(request.META.get("REMOTE_ADDR", "unknown"))
 
 
-def guessing_blocked(request: Any) -> bool:
-    limit = getattr(settings, "BATON_CUSTOMER_LINK_FAILURES", 20)
-    return int(cache.get(f"baton:link-failures:{client_ip(request)}", 0)) >= limit
+def record_failure(request: Any) -> int | None:
+    """Count a wrong link from the caller's address. Returns the seconds
+    to wait (answer 429 with ``Retry-After``) once the address has had
+    more than ``BATON_CUSTOMER_LINK_FAILURES`` wrong links in
+    ``FAILURE_WINDOW_SECONDS``, else None (answer the plain 404).
 
-
-def record_failure(request: Any) -> None:
-    key = f"baton:link-failures:{client_ip(request)}"
-    if cache.add(key, 1, FAILURE_WINDOW_SECONDS):
-        return
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, FAILURE_WINDOW_SECONDS)
+    Call it only after a lookup failed: a valid link always opens, so
+    guesses from a shared address (a proxy, a NAT) cannot lock its
+    customers out.
+    """
+    limit = int(getattr(settings, "BATON_CUSTOMER_LINK_FAILURES", 20))
+    failures = rate_limit.hit(
+        f"link-failures:{client_ip(request)}", FAILURE_WINDOW_SECONDS
+    )
+    return failures.retry_after if failures.count > limit else None
 
 
 def customer_principal(ticket: TicketSummary) -> Principal:

@@ -14,10 +14,8 @@ from django.views.decorators.http import require_http_methods
 
 from tickets import services
 from tickets.customer import (
-    FAILURE_WINDOW_SECONDS,
     customer_principal,
     customer_view,
-    guessing_blocked,
     record_failure,
     ticket_for_token,
 )
@@ -30,15 +28,17 @@ def _not_found(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def customer_page(request: HttpRequest, token: str) -> HttpResponse:
-    if guessing_blocked(request):
-        response = render(request, "tickets/customer_missing.html", status=429)
-        response["Retry-After"] = str(FAILURE_WINDOW_SECONDS)
-        return response
     try:
         ticket = ticket_for_token(token)
     except TicketNotFound:
-        record_failure(request)
-        return _not_found(request)
+        # A valid link always opens; only an address that keeps guessing
+        # wrong ones is slowed down.
+        retry_after = record_failure(request)
+        if retry_after is None:
+            return _not_found(request)
+        response = render(request, "tickets/customer_missing.html", status=429)
+        response["Retry-After"] = str(retry_after)
+        return response
 
     error = ""
     if request.method == "POST":
