@@ -60,9 +60,14 @@ def fresh_event_store(tmp_path: Path) -> TicketsApplication:
 
 
 def truncate_postgres_events(app: TicketsApplication) -> None:
+    """Empty the events table and the store's own tables beside it (seals,
+    command receipts, checkpoints)."""
     table = app.recorder.events_table_name  # type: ignore[attr-defined]
+    tables = ", ".join(
+        [table, f"{table}_seals", f"{table}_receipts", f"{table}_checkpoints"]
+    )
     with app.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-        curs.execute(f"TRUNCATE TABLE {table} RESTART IDENTITY")
+        curs.execute(f"TRUNCATE TABLE {tables} RESTART IDENTITY")
 
 
 def _uses_database(request: pytest.FixtureRequest) -> bool:

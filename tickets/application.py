@@ -13,10 +13,12 @@ Only this module writes ticket events. Every command method:
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,6 +37,7 @@ from tickets.domain import (
     TicketError,
     TicketNotFound,
 )
+from tickets.eventstore import CommandKey, IntegrityRecorder, Receipt
 
 APPLICATION_NAME = "tickets"
 
@@ -46,16 +49,79 @@ class VersionMismatch(TicketError):
     code = "version_mismatch"
 
 
+class CommandKeyReused(TicketError):
+    """Raised when a command key (an idempotency key) that already stored a
+    command comes back with a different request."""
+
+    code = "idempotency_key_reused"
+
+
 @dataclass(frozen=True)
 class CommandResult:
     """What a command stored: the ticket's new version and the log position
-    of its last event (used to catch projections up to the write)."""
+    of its last event (used to catch projections up to the write).
+    ``replayed``: the command had already been stored under the same
+    command key, and this is what it stored then (nothing ran again)."""
 
     ticket_id: UUID
     version: int
     position: int
     event_types: tuple[str, ...]
     detail: Any = None
+    replayed: bool = False
+
+
+class CommandScope:
+    """The command key of the current request (used by at most one save),
+    and whether the command was answered from its receipt."""
+
+    def __init__(self, key: CommandKey | None) -> None:
+        self.key = key
+        self.replayed = False
+
+
+_command_key: ContextVar[CommandScope | None] = ContextVar(
+    "baton_command_key", default=None
+)
+
+
+@contextlib.contextmanager
+def command_key(key: CommandKey | None) -> Iterator[CommandScope]:
+    """Run the enclosed command at most once for ``key``.
+
+    The first ticket command saved inside the block stores a receipt for
+    the key in the same transaction as its events. Any later command under
+    the same key id is not run: it returns the stored result (or raises
+    ``CommandKeyReused`` if the request fingerprint differs). One key
+    covers one command: later saves in the block run without it."""
+    scope = CommandScope(key)
+    token = _command_key.set(scope)
+    try:
+        yield scope
+    finally:
+        _command_key.reset(token)
+
+
+def _current_key() -> CommandKey | None:
+    scope = _command_key.get()
+    return scope.key if scope is not None else None
+
+
+def _detail_text(detail: Any) -> str | None:
+    if detail is None:
+        return None
+    if isinstance(detail, UUID):
+        return "uuid:" + str(detail)
+    raise TypeError(f"Cannot keep a command detail of type {type(detail)}.")
+
+
+def _detail_value(text: str | None) -> Any:
+    if text is None:
+        return None
+    kind, _, value = text.partition(":")
+    if kind == "uuid":
+        return UUID(value)
+    raise ValueError(f"Unknown command detail {text!r}.")
 
 
 class TicketsApplication(Application[UUID]):
@@ -98,9 +164,21 @@ class TicketsApplication(Application[UUID]):
 
     def _save(self, ticket: Ticket, detail: Any = None) -> CommandResult:
         pending = list(ticket.pending_events)
+        scope = _command_key.get()
+        key = scope.key if scope is not None else None
+        if scope is not None:
+            scope.key = None  # one key, one command
+        options = (
+            {}
+            if key is None
+            else {"command": replace(key, detail=_detail_text(detail))}
+        )
         try:
-            recordings = self.save(ticket)
+            recordings = self.save(ticket, **options)
         except RecordConflictError:
+            stored = self._stored_result(key)
+            if stored is not None:  # a retry of this command won the race
+                return stored
             raise ConcurrencyConflict(
                 "Someone else changed this ticket at the same time; "
                 "reload it and try again."
@@ -113,12 +191,47 @@ class TicketsApplication(Application[UUID]):
             detail=detail,
         )
 
+    def _stored_result(self, key: CommandKey | None) -> CommandResult | None:
+        """What the command under ``key`` stored, if it was stored."""
+        if key is None or not isinstance(self.recorder, IntegrityRecorder):
+            return None
+        receipt = self.recorder.select_receipt(key.id)
+        if receipt is None:
+            return None
+        if receipt.fingerprint != key.fingerprint:
+            raise CommandKeyReused(
+                "This Idempotency-Key was used for a different request."
+            )
+        scope = _command_key.get()
+        if scope is not None:
+            scope.replayed = True
+        return self._replayed(receipt)
+
+    def _replayed(self, receipt: Receipt) -> CommandResult:
+        events = self.events.get(
+            receipt.originator_id,
+            gt=receipt.first_version - 1,
+            lte=receipt.last_version,
+        )
+        return CommandResult(
+            ticket_id=receipt.originator_id,
+            version=receipt.last_version,
+            position=receipt.position or 0,
+            event_types=tuple(type(e).__name__ for e in events),
+            detail=_detail_value(receipt.detail),
+            replayed=True,
+        )
+
     def _update(
         self,
         ticket_id: UUID,
         expected_version: int | None,
         command: Callable[[Ticket], Any],
     ) -> CommandResult:
+        stored = self._stored_result(_current_key())
+        if stored is not None:
+            # Checked before the version: the ticket has moved on since.
+            return stored
         ticket = self._load(ticket_id)
         if expected_version is not None and ticket.version != expected_version:
             raise VersionMismatch(
@@ -149,6 +262,9 @@ class TicketsApplication(Application[UUID]):
         at: datetime,
         **fields: Any,
     ) -> CommandResult:
+        stored = self._stored_result(_current_key())
+        if stored is not None:
+            return stored
         ticket = Ticket.open(
             front_line=front_line,
             actor=principal.actor_for(front_line.code),
@@ -501,6 +617,9 @@ def event_store_env(
             "POSTGRES_POOL_SIZE": "4",
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "10",
+            "APPLICATION_RECORDER_TOPIC": (
+                "tickets.eventstore:SealingPostgresApplicationRecorder"
+            ),
             "CREATE_TABLE": create,
         }
     if "sqlite" in engine:
@@ -508,6 +627,9 @@ def event_store_env(
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": sqlite_path,
             "SQLITE_LOCK_TIMEOUT": "20",
+            "APPLICATION_RECORDER_TOPIC": (
+                "tickets.eventstore:SealingSQLiteApplicationRecorder"
+            ),
             "CREATE_TABLE": create,
         }
     raise ValueError(f"No event store for database engine {engine!r}.")

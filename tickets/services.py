@@ -193,7 +193,8 @@ def ticket_open(
 ) -> CommandResult:
     """Open a ticket owned by the front line (the principal's own, the one
     named by ``department``, or the only one there is), and issue the
-    customer's link: ``result.detail["customer_token"]`` (shown once)."""
+    customer's link: ``result.detail["customer_token"]`` (shown once;
+    None when this is a replay of an open whose link was already issued)."""
     _require_staff(principal)
     front_line = _front_line_for(principal, department)
     result = _run(
@@ -215,7 +216,14 @@ def ticket_open(
         )
     )
     from tickets.customer import customer_link_issue
+    from tickets.models import CustomerAccess
 
+    if result.replayed and (
+        CustomerAccess.objects.filter(ticket_id=result.ticket_id).exists()
+    ):
+        # A retry of an open that completed: its link was issued (and shown
+        # once) then; a new one would revoke it.
+        return dataclasses.replace(result, detail={"customer_token": None})
     token = customer_link_issue(ticket_id=result.ticket_id, issued_by=principal.name)
     return dataclasses.replace(result, detail={"customer_token": token})
 

@@ -5,6 +5,14 @@ with the same key and body gets the same status and body back and runs
 nothing; the same key with a different request is a 422. Keys are scoped
 to the caller (token or user) and expire after 24 hours. Transient
 failures (409, 412, 429, 5xx) are not stored, so a retry runs again.
+
+Crash safety: a request that dies after its ticket events were stored but
+before its response was kept leaves an "in progress" record; once that is
+abandoned, a retry runs the handler again, and the application answers
+from the command receipt stored with the events (``command_key``): the
+command is never stored twice, whenever the retry comes, and the retry
+gets the original status. The handler's own database writes (webhook
+subscriptions, customer links) commit together with the kept response.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from rest_framework.response import Response
 
 from config.exceptions import problem_response
 from tickets import clock
+from tickets.application import CommandKeyReused, command_key
+from tickets.eventstore import CommandKey
 from tickets.models import ApiToken, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -121,13 +131,38 @@ def idempotent(
             response.content_type = "application/problem+json"
         return response
 
+    command = CommandKey(id=_command_id(scope, key), fingerprint=fingerprint)
     try:
-        response = handler(request)
+        # The handler's Django writes commit with the outcome, or not at
+        # all; its ticket events carry a receipt for ``command`` (written
+        # with them), so a retry after a crash in between returns what was
+        # stored instead of running the command again.
+        with transaction.atomic(), command_key(command) as command_scope:
+            response = handler(request)
+            if command_scope.replayed:
+                response[REPLAYED_HEADER] = "true"
+            if _storable(response):
+                _record_outcome(record, response)
+    except CommandKeyReused as error:
+        response = problem_response(422, error.code, error.message)
     except Exception as error:  # the handler's own error response is stored
         response = on_error(error)
-    if response.status_code in NOT_STORED or response.status_code >= 500:
+        if _storable(response):
+            _record_outcome(record, response)
+    if not _storable(response):
         record.delete()
-        return response
+    return response
+
+
+def _command_id(scope: str, key: str) -> str:
+    return hashlib.sha256(f"{scope}\0{key}".encode()).hexdigest()
+
+
+def _storable(response: Response) -> bool:
+    return response.status_code not in NOT_STORED and response.status_code < 500
+
+
+def _record_outcome(record: IdempotencyRecord, response: Response) -> None:
     record.status = response.status_code
     record.response_body = json.dumps(
         _redacted(response.data), cls=DjangoJSONEncoder
@@ -136,4 +171,3 @@ def idempotent(
         h: response[h] for h in KEPT_HEADERS if response.has_header(h)
     }
     record.save(update_fields=["status", "response_body", "response_headers"])
-    return response
