@@ -32,3 +32,20 @@ def housekeeping() -> dict[str, int]:
 
     purged, _ = IdempotencyRecord.objects.filter(expires_at__lte=clock.now()).delete()
     return {"idempotency_records_purged": purged}
+
+
+def checkpoint_event_log() -> dict[str, object]:
+    """Scheduled every EVENT_CHECKPOINT_MINUTES: verify the events since the
+    last checkpoint, then store and publish a new one. A broken link is
+    logged as an error and no checkpoint is taken."""
+    from tickets.application import get_tickets_application
+    from tickets.integrity import configured_checkpoint_file, take_checkpoint
+
+    report = take_checkpoint(
+        get_tickets_application(), path=configured_checkpoint_file()
+    )
+    return {
+        "checked": report.checked,
+        "position": report.last_position,
+        "problem": str(report.problem) if report.problem else None,
+    }

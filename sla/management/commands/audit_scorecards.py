@@ -9,6 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tickets.application import get_tickets_application
+from tickets.management.commands.verify_events import verify_or_fail
 from tickets.projection_runner import audit, positions_of, projection_group
 
 
@@ -24,6 +25,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, limit: int, **options: Any) -> None:
+        verify_or_fail(self)
         app = get_tickets_application()
         projections = projection_group("scorecards")
         differences = audit(app, projections, limit=limit)

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from tickets.application import get_tickets_application
+from tickets.management.commands.verify_events import verify_or_fail
 from tickets.projection_runner import audit, projection_group
 
 
@@ -19,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, default=100)
 
     def handle(self, *args: Any, group: str, limit: int, **options: Any) -> None:
+        verify_or_fail(self)
         projections = [p for p in projection_group(group) if p.rebuildable]
         differences = audit(get_tickets_application(), projections, limit=limit)
         names = ", ".join(p.name for p in projections)

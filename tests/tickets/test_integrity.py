@@ -1,0 +1,348 @@
+"""A tamper-evident event log (issue 11, item 11).
+
+Every event is sealed, chained to its ticket's previous event, in the
+transaction that stores it; checkpoints fold the whole log into one hash
+and are published outside the database. ``verify_events`` finds a changed,
+inserted or deleted event, and a rewritten chain against a published
+checkpoint; the audits verify first.
+
+Tampering is done the way an attacker with database access would: raw SQL
+on the event store's tables.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from tests.helpers import Org, event_count, open_ticket
+from tickets import services
+from tickets.application import TicketsApplication, get_tickets_application
+from tickets.eventstore import (
+    GENESIS,
+    SealingPostgresApplicationRecorder,
+    UnsealedPredecessor,
+    seal_of,
+)
+from tickets.integrity import (
+    read_published,
+    seal_legacy_events,
+    take_checkpoint,
+    verify_log,
+)
+
+
+def _sql(app: TicketsApplication, statement: str, params: tuple[Any, ...] = ()) -> Any:
+    """Run raw SQL on the event store (``?`` placeholders, ``{events}``,
+    ``{seals}`` and ``{checkpoints}`` table names); returns fetched rows."""
+    recorder: Any = app.recorder
+    table = recorder.events_table_name
+    postgres = _on_postgres(app)
+    names = {
+        "events": table,
+        "seals": f"{table}_seals",
+        "checkpoints": f"{table}_checkpoints",
+    }
+    statement = statement.format(**names)
+    if postgres:
+        statement = statement.replace("?", "%s")
+    with recorder.datastore.transaction(commit=True) as cursor:
+        cursor.execute(statement, params)
+        return cursor.fetchall() if statement.startswith("SELECT") else []
+
+
+def _on_postgres(app: TicketsApplication) -> bool:
+    return isinstance(app.recorder, SealingPostgresApplicationRecorder)
+
+
+def _id(app: TicketsApplication, ticket_id: UUID) -> Any:
+    """The originator id as the store keeps it (hex text on SQLite)."""
+    return ticket_id if _on_postgres(app) else ticket_id.hex
+
+
+def _journey(org: Org) -> UUID:
+    ticket_id = open_ticket(org)
+    services.ticket_hand_off(
+        principal=org.agent("CS"), ticket_id=ticket_id, to_department="FIN", reason="r"
+    )
+    services.ticket_respond(principal=org.agent("FIN"), ticket_id=ticket_id, body="ok")
+    return ticket_id
+
+
+def _position(app: TicketsApplication, ticket_id: UUID, version: int) -> int:
+    rows = _sql(
+        app,
+        "SELECT {position} FROM {events} WHERE originator_id=? "
+        "AND originator_version=?".replace(
+            "{position}", "notification_id" if _on_postgres(app) else "rowid"
+        ),
+        (_id(app, ticket_id), version),
+    )
+    row = rows[0]
+    return int(row[0] if not isinstance(row, dict) else row["notification_id"])
+
+
+@pytest.fixture
+def app(org: Org) -> TicketsApplication:
+    return get_tickets_application()
+
+
+def test_every_stored_event_is_sealed_and_the_log_verifies(
+    org: Org, app: TicketsApplication
+) -> None:
+    first, second = _journey(org), _journey(org)
+    report = verify_log(app)
+    assert report.ok, report.problem
+    assert report.checked == event_count() == 6
+    # The chain: each seal covers its predecessor's.
+    events = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
+    for ticket_id in (first, second):
+        chain = [e for e in events if e.originator_id == ticket_id]
+        prev = GENESIS
+        for event in chain:
+            expected = seal_of(prev, ticket_id, event.version, event.topic, event.state)
+            assert event.seal == expected
+            prev = expected
+    out = _call("verify_events")
+    assert "Verified 6 events from the start" in out
+
+
+def _call(*args: str) -> str:
+    from io import StringIO
+
+    buffer = StringIO()
+    call_command(*args, stdout=buffer)
+    return buffer.getvalue()
+
+
+def _broken(*args: str) -> str:
+    with pytest.raises(CommandError) as error:
+        _call(*args)
+    return str(error.value)
+
+
+def test_a_changed_event_is_reported_with_its_position_and_ticket(
+    org: Org, app: TicketsApplication
+) -> None:
+    ticket_id = _journey(org)
+    _journey(org)
+    state = _sql(
+        app,
+        "SELECT state FROM {events} WHERE originator_id=? AND originator_version=2",
+        (_id(app, ticket_id),),
+    )[0]
+    raw = bytes(state[0] if not isinstance(state, dict) else state["state"])
+    forged = raw.replace(b'"reason":"r"', b'"reason":"x"')
+    assert forged != raw
+    _sql(
+        app,
+        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
+        (forged, _id(app, ticket_id)),
+    )
+    report = verify_log(app)
+    assert report.problem is not None
+    assert report.problem.ticket_id == ticket_id and report.problem.version == 2
+    assert report.problem.position == _position(app, ticket_id, 2)
+    assert "does not match its seal" in report.problem.what
+    message = _broken("verify_events")
+    assert f"position {_position(app, ticket_id, 2)}" in message
+    assert str(ticket_id) in message
+
+
+def test_a_deleted_event_is_reported(org: Org, app: TicketsApplication) -> None:
+    ticket_id = _journey(org)
+    _sql(
+        app,
+        "DELETE FROM {events} WHERE originator_id=? AND originator_version=2",
+        (_id(app, ticket_id),),
+    )
+    report = verify_log(app)
+    assert report.problem is not None
+    assert (report.problem.ticket_id, report.problem.version) == (ticket_id, 3)
+    assert "version 2 of this ticket is missing" in report.problem.what
+
+
+def test_a_deleted_last_event_leaves_an_orphan_seal(
+    org: Org, app: TicketsApplication
+) -> None:
+    ticket_id = _journey(org)
+    _sql(
+        app,
+        "DELETE FROM {events} WHERE originator_id=? AND originator_version=3",
+        (_id(app, ticket_id),),
+    )
+    report = verify_log(app)
+    assert report.problem is not None
+    assert (report.problem.ticket_id, report.problem.version) == (ticket_id, 3)
+    assert "the event is gone" in report.problem.what
+
+
+def test_an_inserted_event_without_a_seal_is_reported(
+    org: Org, app: TicketsApplication
+) -> None:
+    ticket_id = _journey(org)
+    _sql(
+        app,
+        "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+        "VALUES (?, 4, ?, ?)",
+        (_id(app, ticket_id), "tickets.Ticket.NoteAdded", b"{}"),
+    )
+    report = verify_log(app)
+    assert report.problem is not None
+    assert (report.problem.ticket_id, report.problem.version) == (ticket_id, 4)
+    assert "has no seal" in report.problem.what
+
+
+def test_a_rewritten_chain_is_caught_by_the_published_checkpoint(
+    org: Org, app: TicketsApplication, tmp_path: Path
+) -> None:
+    """An attacker who rewrites an event, re-seals its whole chain and the
+    stored checkpoints passes every check inside the database; the
+    checkpoint published outside it still catches them."""
+    ticket_id = _journey(org)
+    published = tmp_path / "checkpoints.jsonl"
+    assert take_checkpoint(app, path=published).ok
+    checkpoints = read_published(published)
+    assert len(checkpoints) == 1 and checkpoints[0].event_count == 3
+
+    # Rewrite version 2 and re-seal versions 2 and 3.
+    rows = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
+    chain = {r.version: r for r in rows if r.originator_id == ticket_id}
+    forged_state = chain[2].state.replace(b'"reason":"r"', b'"reason":"x"')
+    _sql(
+        app,
+        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
+        (forged_state, _id(app, ticket_id)),
+    )
+    prev = chain[1].seal
+    states = {2: forged_state, 3: chain[3].state}
+    for version in (2, 3):
+        prev = seal_of(prev, ticket_id, version, chain[version].topic, states[version])
+        _sql(
+            app,
+            "UPDATE {seals} SET seal=? WHERE originator_id=? AND originator_version=?",
+            (prev, _id(app, ticket_id), version),
+        )
+    # ... and the stored checkpoint, recomputed over the forged log.
+    _sql(app, "DELETE FROM {checkpoints}")
+    assert take_checkpoint(app, path=tmp_path / "attacker.jsonl").ok
+    assert verify_log(app).ok  # nothing inside the database disagrees
+
+    report = verify_log(app, published=checkpoints)
+    assert report.problem is not None
+    assert "published checkpoint" in report.problem.what
+    message = _broken("verify_events", "--published", str(published))
+    assert "no longer matches the published checkpoint" in message
+
+
+def test_events_deleted_from_before_a_checkpoint_are_reported(
+    org: Org, app: TicketsApplication, tmp_path: Path
+) -> None:
+    ticket_id = _journey(org)
+    assert take_checkpoint(app, path=tmp_path / "c.jsonl").ok
+    _sql(
+        app,
+        "DELETE FROM {seals} WHERE originator_id=? AND originator_version=3",
+        (_id(app, ticket_id),),
+    )
+    _sql(
+        app,
+        "DELETE FROM {events} WHERE originator_id=? AND originator_version=3",
+        (_id(app, ticket_id),),
+    )
+    report = verify_log(app, published=read_published(tmp_path / "c.jsonl"))
+    assert report.problem is not None
+    assert "no longer in the log" in report.problem.what
+
+
+def test_checkpoints_are_stored_published_and_verified_incrementally(
+    org: Org, app: TicketsApplication, tmp_path: Path, caplog: Any
+) -> None:
+    target = tmp_path / "published" / "checkpoints.jsonl"
+    _journey(org)
+    with override_settings(BATON_EVENT_CHECKPOINT_FILE=str(target)):
+        with caplog.at_level("INFO", logger="baton.integrity"):
+            out = _call("checkpoint_events")
+        assert "Checkpoint at position" in out and "3 events" in out
+        assert "event-log checkpoint" in caplog.text
+        assert _call("checkpoint_events").startswith("No new events")
+        _journey(org)
+        _call("checkpoint_events")
+        lines = [json.loads(line) for line in target.read_text().splitlines()]
+        assert [line["event_count"] for line in lines] == [3, 6]
+        report = verify_log(app, since_last_checkpoint=True)
+        assert report.ok and report.checked == 0 and report.event_count == 6
+        _journey(org)
+        report = verify_log(app, since_last_checkpoint=True)
+        assert report.ok and report.checked == 3 and report.event_count == 9
+        out = _call("verify_events")  # the configured file is read by default
+        assert "4 checkpoint(s) matched" in out and "published" in out  # 2 + 2
+        # The task the worker runs on its schedule does the same.
+        from tickets.tasks import checkpoint_event_log
+
+        result = checkpoint_event_log()
+        assert result["checked"] == 3 and result["problem"] is None
+        assert len(target.read_text().splitlines()) == 3
+
+
+def test_no_checkpoint_is_taken_over_a_broken_link(
+    org: Org, app: TicketsApplication, tmp_path: Path
+) -> None:
+    ticket_id = _journey(org)
+    _sql(
+        app,
+        "UPDATE {events} SET topic=? WHERE originator_id=? AND originator_version=3",
+        ("tickets.Ticket.NoteAdded", _id(app, ticket_id)),
+    )
+    target = tmp_path / "c.jsonl"
+    with override_settings(BATON_EVENT_CHECKPOINT_FILE=str(target)):
+        message = _broken("checkpoint_events")
+    assert "No checkpoint: broken link" in message
+    assert not target.exists()
+
+
+def test_the_audits_verify_the_log_first(org: Org, app: TicketsApplication) -> None:
+    """The attack that passed both audits: edit an event, then rebuild the
+    read models from the edited log."""
+    ticket_id = _journey(org)
+    _sql(
+        app,
+        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=3",
+        (b'{"body":"forged"}', _id(app, ticket_id)),
+    )
+    for command in ("audit_projections", "audit_scorecards"):
+        message = _broken(command)
+        assert "Event log verification failed" in message
+        assert str(ticket_id) in message
+
+
+def test_events_written_before_sealing_are_sealed_once_and_no_later_ones(
+    org: Org, app: TicketsApplication
+) -> None:
+    legacy = _journey(org)
+    _sql(app, "DELETE FROM {seals}")  # as if written before this change
+    # A legacy ticket cannot grow an unsealed chain.
+    with pytest.raises(UnsealedPredecessor):
+        services.ticket_add_note(principal=org.agent("FIN"), ticket_id=legacy, body="n")
+    assert "has no seal" in _broken("verify_events")
+    assert _call("seal_events") == "Sealed 3 event(s).\n"
+    assert verify_log(app).ok
+    assert _call("seal_events") == "Sealed 0 event(s).\n"
+    services.ticket_add_note(principal=org.agent("FIN"), ticket_id=legacy, body="n")
+    # An unsealed event after the first sealed one is what an insertion
+    # behind Baton's back looks like: never sealed, always reported.
+    _sql(
+        app,
+        "INSERT INTO {events} (originator_id, originator_version, topic, state) "
+        "VALUES (?, 1, ?, ?)",
+        (_id(app, uuid4()), "tickets.Ticket.Opened", b"{}"),
+    )
+    assert seal_legacy_events(app) == 0
+    report = verify_log(app)
+    assert report.problem is not None and "has no seal" in report.problem.what
