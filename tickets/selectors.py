@@ -4,16 +4,22 @@ Who sees a ticket: superusers and front-line leads see every ticket; other
 staff see tickets their departments own now or have owned (the front line
 owns every ticket's first stint, so it sees what it opened). Everything
 else is "not found", so the API never confirms a ticket exists.
+
+The rule lives in ``ticket_visibility``; ``visible_tickets`` and
+``visible_rows`` apply it to tickets and to any rows that name a ticket
+(clocks, handoffs, notifications, deliveries...), for the API and the admin
+alike.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Prefetch, Q, QuerySet
 
 from departments.models import Membership
 from departments.selectors import memberships_for_user
@@ -36,17 +42,98 @@ def sees_everything(user: Any) -> bool:
     return _sees_everything(user, memberships_for_user(user))
 
 
-def visible_tickets(user: Any) -> QuerySet[TicketSummary]:
+_M = TypeVar("_M", bound=Model)
+
+
+def ticket_lookup(model: type[Model]) -> str | None:
+    """How rows of ``model`` name the ticket they are about, as a queryset
+    lookup: ``"pk"`` for ticket summaries (and their proxies), the foreign
+    key to a ticket or a ``ticket_id`` column, else a path through one
+    foreign key to such a model (``"handoff__ticket"``). None when its rows
+    name no ticket. The admin's check uses it to find every page that shows
+    ticket data."""
+    return _ticket_lookup(model, hops=1)
+
+
+def _ticket_lookup(model: type[Model], *, hops: int) -> str | None:
+    if issubclass(model, TicketSummary):
+        return "pk"
+    relations = [
+        f
+        for f in model._meta.get_fields()
+        if f.concrete
+        and (f.many_to_one or f.one_to_one)
+        and isinstance(f.related_model, type)
+    ]
+    for field in relations:
+        if issubclass(field.related_model, TicketSummary):  # type: ignore[arg-type]
+            return field.name
+    if any(f.name == "ticket_id" and f.concrete for f in model._meta.get_fields()):
+        return "ticket_id"
+    if hops > 0:
+        for field in relations:
+            if field.related_model is model:
+                continue
+            inner = _ticket_lookup(field.related_model, hops=hops - 1)  # type: ignore[arg-type]
+            if inner is not None:
+                return f"{field.name}__{inner}"
+    return None
+
+
+@dataclass(frozen=True)
+class TicketVisibility:
+    """The tickets one user may see. Computing it reads the user's
+    memberships once; keep it for the rest of a request."""
+
+    everything: bool
+    tickets: QuerySet[TicketSummary]
+
+    def rows(self, queryset: QuerySet[_M], lookup: str | None = None) -> QuerySet[_M]:
+        """``queryset`` narrowed to rows about visible tickets. ``lookup``
+        names each row's ticket (default: ``ticket_lookup`` of the model);
+        raises ``TypeError`` for a model whose rows name no ticket."""
+        lookup = lookup or ticket_lookup(queryset.model)
+        if lookup is None:
+            raise TypeError(f"{queryset.model.__name__} rows name no ticket.")
+        if self.everything:
+            return queryset
+        return queryset.filter(**{f"{lookup}__in": self.tickets.values("pk")})
+
+    def ticket_ids(self, ticket_ids: Iterable[UUID]) -> set[UUID]:
+        """The visible ones among ``ticket_ids`` (one query at most)."""
+        wanted = set(ticket_ids)
+        if self.everything or not wanted:
+            return wanted
+        return set(self.tickets.filter(pk__in=wanted).values_list("pk", flat=True))
+
+
+def ticket_visibility(user: Any) -> TicketVisibility:
+    """The visibility rule (see the module docstring)."""
     if not getattr(user, "is_authenticated", False):
-        return TicketSummary.objects.none()
+        return TicketVisibility(False, TicketSummary.objects.none())
     memberships = memberships_for_user(user)
     if _sees_everything(user, memberships):
-        return TicketSummary.objects.all()
+        return TicketVisibility(True, TicketSummary.objects.all())
     codes = {m.department.code for m in memberships}
     if not codes:
-        return TicketSummary.objects.none()
+        return TicketVisibility(False, TicketSummary.objects.none())
     owned = Handoff.objects.filter(ticket_id=OuterRef("pk"), department__in=codes)
-    return TicketSummary.objects.filter(Q(owner__in=codes) | Exists(owned))
+    return TicketVisibility(
+        False, TicketSummary.objects.filter(Q(owner__in=codes) | Exists(owned))
+    )
+
+
+def visible_tickets(user: Any) -> QuerySet[TicketSummary]:
+    """The tickets ``user`` may see."""
+    return ticket_visibility(user).tickets
+
+
+def visible_rows(
+    user: Any, queryset: QuerySet[_M], lookup: str | None = None
+) -> QuerySet[_M]:
+    """Rows of ``queryset`` about tickets ``user`` may see (see
+    ``TicketVisibility.rows``)."""
+    return ticket_visibility(user).rows(queryset, lookup)
 
 
 def _with_clocks(queryset: QuerySet[TicketSummary]) -> QuerySet[TicketSummary]:
