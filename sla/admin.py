@@ -1,5 +1,6 @@
 """SLA admin: calendars and policies are edited by adding versions (rows
-never change); clocks and notifications are read-only."""
+never change); clocks and notifications are read-only and, being about
+tickets, shown only for tickets the viewer may see."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sla.models import (
     SLAPolicyVersion,
 )
 from sla.services import calendar_version_create, policy_version_create
-from tickets.admin import ReadOnlyAdmin
+from tickets.admin import ReadOnlyAdmin, ReadOnlyTicketDataAdmin
 
 
 class AddOnlyAdmin(admin.ModelAdmin[Any]):
@@ -129,7 +130,7 @@ class SLAPolicyVersionAdmin(AddOnlyAdmin):
 
 
 @admin.register(SLAClock)
-class SLAClockAdmin(ReadOnlyAdmin):
+class SLAClockAdmin(ReadOnlyTicketDataAdmin):
     list_display = [
         "ticket",
         "department",
@@ -144,7 +145,7 @@ class SLAClockAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SLANotification)
-class SLANotificationAdmin(ReadOnlyAdmin):
+class SLANotificationAdmin(ReadOnlyTicketDataAdmin):
     list_display = ["kind", "department", "ticket_id", "due_at", "sent_at", "attempts"]
     list_filter = ["kind", "department"]
 

@@ -1,6 +1,7 @@
 """Admin for the stored scorecard reports: read-only, with the report
 itself (its stored HTML, as emailed) and its CSV download. Both views
-need the model's view permission."""
+need the model's view permission. A report lists tickets (the dissatisfied
+ratings), so one the viewer may not read answers 404 everywhere."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from sla.models import ScorecardReport
 from sla.report_services import report_filename
 from sla.selectors import scorecard_departments
 from tickets.admin import ReadOnlyAdmin
+from tickets.admin.visibility import HiddenIsMissingMixin
 
 #: The stored report is a standalone page with inline CSS and SVG: it
 #: needs nothing else, so forbid everything else (scripts included).
@@ -36,7 +38,7 @@ FIELDS = (
 
 
 @admin.register(ScorecardReport)
-class ScorecardReportAdmin(ReadOnlyAdmin):
+class ScorecardReportAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
     list_display = [
         "title",
         "period",

@@ -2,7 +2,9 @@
 scorecard (raw and adjusted figures side by side, each linked to the
 handoffs behind it, and the dispute trail), the drill-down page (where
 departments dispute breaches and ratings and front-line leads decide),
-and the what-if simulation."""
+and the what-if simulation. The ticket rows on these pages (the adjustment
+trail, the handoffs behind a figure) are only those of tickets the viewer
+may see (``tickets.selectors``), like everywhere else in the admin."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ from sla.selectors import (
 from sla.whatif_admin import whatif_view
 from tickets import selectors, services
 from tickets.admin import ReadOnlyAdmin
+from tickets.admin.visibility import HiddenIsMissingMixin, request_visibility
 from tickets.application import VersionMismatch
 from tickets.domain import (
     ConcurrencyConflict,
@@ -53,7 +56,7 @@ SHOWN = [f.name for f in COUNT_FIGURES if not f.name.endswith("_adjusted")] + [
 
 
 @admin.register(Scorecard)
-class ScorecardAdmin(ReadOnlyAdmin):
+class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
     list_display = [
         "department",
         "period",
@@ -188,6 +191,8 @@ class ScorecardAdmin(ReadOnlyAdmin):
             for a in scorecard_adjustments(address)
             if row.scenario in ("*", a["scenario"])
         ]
+        visible = request_visibility(request).ticket_ids(a["ticket_id"] for a in trail)
+        trail = [a for a in trail if a["ticket_id"] in visible]
         siblings = Scorecard.objects.filter(
             department=row.department, period=row.period, start=row.start
         ).order_by("scenario")
@@ -219,6 +224,10 @@ class ScorecardAdmin(ReadOnlyAdmin):
                 return HttpResponseRedirect(request.path)
             status = outcome
         value, _, facts = scorecard_drilldown(address, figure, row.scenario)
+        # A department's scorecard counts only its own stints, so its members
+        # see every ticket behind it; the rule still decides what is listed.
+        visible = request_visibility(request).ticket_ids(f.ticket_id for f in facts)
+        facts = [f for f in facts if f.ticket_id in visible]
         principal = services.principal_for_user(request.user)
         rows = [
             {

@@ -4,8 +4,11 @@ A GET form (so a result can be bookmarked and nothing can be changed):
 department, period, a day in it, a proposed response target per priority
 and an optional scenario; the result table is shown below the form.
 Staff with the ``sla.view_slapolicyversion`` permission only (403
-otherwise). Hook it into the admin, wrapped in ``admin_site.admin_view``,
-for example from ``SLAPolicyVersionAdmin.get_urls``::
+otherwise). The figures count every clock of the department; the list of
+handoffs whose verdict would change names only tickets the viewer may see
+(``tickets.selectors``), the others are counted in a message. Hook it
+into the admin, wrapped in ``admin_site.admin_view``, for example from
+``SLAPolicyVersionAdmin.get_urls``::
 
     path("what-if/", self.admin_site.admin_view(whatif_view), name="sla_whatif")
 """
@@ -15,10 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
 
 from departments.models import Department
@@ -33,6 +37,7 @@ from sla.whatif import (
     parse_duration,
     simulate_policy,
 )
+from tickets.admin.visibility import request_visibility
 
 PERMISSION = "sla.view_slapolicyversion"
 
@@ -80,8 +85,9 @@ class WhatIfForm(forms.Form):
         return cleaned
 
 
-def _display(simulation: Simulation) -> dict[str, Any]:
-    """Plain strings for the template (no logic there)."""
+def _display(simulation: Simulation, listed: list[Any]) -> dict[str, Any]:
+    """Plain strings for the template (no logic there); ``listed`` are the
+    flipped clocks to list."""
     figures = [*simulation.by_priority, simulation.total]
     return {
         "rows": [
@@ -121,7 +127,7 @@ def _display(simulation: Simulation) -> dict[str, Any]:
                 "stopped_at": c.stopped_at,
                 "state": "paused" if c.paused else "still running",
             }
-            for c in simulation.flips
+            for c in listed
         ],
     }
 
@@ -150,6 +156,27 @@ def whatif_view(request: HttpRequest) -> HttpResponse:
             )
         except WhatIfError as failure:
             error = failure.message
+    display: dict[str, Any] = {}
+    if simulation is not None:
+        visible = request_visibility(request).ticket_ids(
+            c.ticket_id for c in simulation.flips
+        )
+        listed = [c for c in simulation.flips if c.ticket_id in visible]
+        hidden = len(simulation.flips) - len(listed)
+        if hidden:
+            messages.info(
+                request,
+                ngettext(
+                    "%(count)d handoff whose verdict would change is on a ticket "
+                    "you cannot see: it is counted above but not listed.",
+                    "%(count)d handoffs whose verdict would change are on tickets "
+                    "you cannot see: they are counted above but not listed.",
+                    hidden,
+                )
+                % {"count": hidden},
+                fail_silently=True,  # a message is a courtesy, not the result
+            )
+        display = _display(simulation, listed)
     invalid = submitted and (bool(error) or not form.is_valid())
     return TemplateResponse(
         request,
@@ -161,7 +188,7 @@ def whatif_view(request: HttpRequest) -> HttpResponse:
             "form": form,
             "error": error,
             "simulation": simulation,
-            **(_display(simulation) if simulation is not None else {}),
+            **display,
         },
         status=400 if invalid else 200,
     )

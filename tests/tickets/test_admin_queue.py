@@ -301,8 +301,9 @@ def test_permissions_for_every_role(sla_org: Org, frozen: Any) -> None:
             user.has_perm("departments.change_department"),
         )
         assert got == expected[role], role
-    # A department that never handled the ticket cannot open it.
-    assert login(sla_org.agents["LOG"]).get(f"{QUEUE}{tid}/change/").status_code == 302
+    # A department that never handled the ticket cannot open it: not found,
+    # as if it did not exist.
+    assert login(sla_org.agents["LOG"]).get(f"{QUEUE}{tid}/change/").status_code == 404
     # Without a department nothing can be done on it either.
     before = event_count()
     assert (

@@ -1,7 +1,9 @@
 """Read-only admin registrations of the ticket read models.
 
 Nobody can add, change or delete read-model rows here: they are derived
-from the event log, and state changes go through the services.
+from the event log, and state changes go through the services. Rows that
+name a ticket are shown through ``TicketDataAdmin`` (``visibility``), so
+staff see only the tickets the API shows them.
 """
 
 from __future__ import annotations
@@ -13,6 +15,12 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from tickets import clock
+from tickets.admin.visibility import (
+    ReadOnlyTicketDataAdmin,
+    TicketDataAdmin,
+    TicketDataStackedInline,
+    TicketDataTabularInline,
+)
 from tickets.models import (
     ApiToken,
     Handoff,
@@ -22,6 +30,15 @@ from tickets.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+
+# The bases other apps' admins build on.
+__all__ = [
+    "ReadOnlyAdmin",
+    "ReadOnlyTicketDataAdmin",
+    "TicketDataAdmin",
+    "TicketDataStackedInline",
+    "TicketDataTabularInline",
+]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin[Any]):
@@ -35,7 +52,7 @@ class ReadOnlyAdmin(admin.ModelAdmin[Any]):
         return False
 
 
-class HandoffInline(admin.TabularInline[Handoff, TicketSummary]):
+class HandoffInline(TicketDataTabularInline):
     model = Handoff
     extra = 0
     can_delete = False
@@ -57,7 +74,7 @@ class HandoffInline(admin.TabularInline[Handoff, TicketSummary]):
         return False
 
 
-class TimelineInline(admin.TabularInline[TimelineEntry, TicketSummary]):
+class TimelineInline(TicketDataTabularInline):
     model = TimelineEntry
     extra = 0
     can_delete = False
@@ -76,7 +93,7 @@ class TimelineInline(admin.TabularInline[TimelineEntry, TicketSummary]):
 
 
 @admin.register(TicketSummary)
-class TicketSummaryAdmin(ReadOnlyAdmin):
+class TicketSummaryAdmin(ReadOnlyTicketDataAdmin):
     list_display = [
         "subject",
         "customer_ref",
@@ -95,7 +112,7 @@ class TicketSummaryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Handoff)
-class HandoffAdmin(ReadOnlyAdmin):
+class HandoffAdmin(ReadOnlyTicketDataAdmin):
     list_display = [
         "ticket",
         "department",
@@ -176,7 +193,7 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
+class WebhookDeliveryAdmin(ReadOnlyTicketDataAdmin):
     list_display = [
         "event_type",
         "subscription",

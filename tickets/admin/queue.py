@@ -18,17 +18,19 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from departments.models import Department
 from departments.selectors import memberships_for_user
 from sla.models import SLAClock
 from sla.selectors import business_seconds_left
 from tickets import clock, selectors, services
+from tickets.admin.visibility import TicketDataAdmin, request_visibility
 from tickets.application import VersionMismatch
 from tickets.customer import customer_link_path
 from tickets.domain import (
@@ -271,7 +273,7 @@ def annotate_queue(queryset: QuerySet[Any]) -> QuerySet[Any]:
 
 
 @admin.register(QueueTicket)
-class QueueAdmin(admin.ModelAdmin[QueueTicket]):
+class QueueAdmin(TicketDataAdmin):
     list_display = [
         "subject_link",
         "customer",
@@ -320,8 +322,7 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
         )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        visible = selectors.visible_tickets(request.user).values("pk")
-        queryset = QueueTicket.objects.filter(pk__in=visible, status__in=OPEN_STATUSES)
+        queryset = super().get_queryset(request).filter(status__in=OPEN_STATUSES)
         return annotate_queue(queryset).prefetch_related("clocks")
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
@@ -429,7 +430,9 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
             department = Department.objects.filter(code=code).first()
             now = clock.now()
             base = annotate_queue(
-                TicketSummary.objects.filter(owner=code, status__in=OPEN_STATUSES)
+                request_visibility(request).rows(
+                    TicketSummary.objects.filter(owner=code, status__in=OPEN_STATUSES)
+                )
             )
             running = Q(clock_state=SLAClock.State.RUNNING)
             counts = base.aggregate(
@@ -529,12 +532,11 @@ class QueueAdmin(admin.ModelAdmin[QueueTicket]):
         try:
             ticket = selectors.ticket_get(request.user, object_id)
         except TicketNotFound:
-            self.message_user(
-                request,
-                "That ticket does not exist or is not yours to see.",
-                messages.WARNING,
-            )
-            return HttpResponseRedirect(reverse("admin:tickets_queueticket_changelist"))
+            # As the API does: a hidden ticket is indistinguishable from a
+            # missing one.
+            raise Http404(
+                gettext("That ticket does not exist or is not yours to see.")
+            ) from None
         status = 200
         customer_link = ""
         if request.method == "POST":
