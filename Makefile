@@ -6,6 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# The local environment file that settings read (config/env.py) for the
+# variables the environment does not set: .env, git-ignored.
+ENV_FILE := $(or $(BATON_ENV_FILE),.env)
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test lint fmt bench migrate demo clean browser-deps
@@ -24,17 +27,26 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-migrate: install
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py migrate --no-input
+# Written once, readable only by you: a generated SECRET_KEY and DEBUG=1, so
+# that the README's manage.py commands run as written in this checkout.
+# Variables set in the environment still win; delete the file to start over.
+$(ENV_FILE):
+	@umask 077 && $(PYTHON) -c 'import secrets; print("# Local development settings written by make run (git-ignored).\n# The environment wins over this file.\nDEBUG=1\nSECRET_KEY=" + secrets.token_urlsafe(50))' > $@.tmp && mv $@.tmp $@
+	@echo "Wrote $@ (DEBUG=1 and a generated SECRET_KEY) for local use."
+
+migrate: install $(ENV_FILE)
+	$(BIN)/python manage.py migrate --no-input
 
 demo: migrate
-	DEBUG=$${DEBUG:-1} $(BIN)/python manage.py load_demo
+	$(BIN)/python manage.py load_demo
 
+# honcho's own .env loading is off (-e /dev/null): it would override the
+# environment, while settings let an explicit variable win over the file.
 run: demo
 	@echo ""
 	@echo "Baton is starting: admin at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, projector and worker)"
 	@echo ""
-	PATH="$(CURDIR)/$(BIN):$$PATH" DEBUG=$${DEBUG:-1} $(BIN)/honcho start -p $(PORT)
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -e /dev/null -p $(PORT)
 
 # Browser tests use Debian's Chromium; install it when missing and we can
 # (root with apt). Elsewhere those tests skip with a message saying why.

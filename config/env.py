@@ -1,5 +1,12 @@
 """Twelve-factor configuration: every setting that differs between
-deployments is read from the environment here, and nowhere else."""
+deployments is read from the environment here, and nowhere else.
+
+A local environment file (``.env`` at the project root, written by ``make
+run`` with a generated ``SECRET_KEY`` and ``DEBUG=1``) fills in variables
+the real environment does not set, so that ``manage.py`` commands run as
+written in a developer's checkout. ``BATON_ENV_FILE`` names another file,
+or, empty, none (the test settings use that).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,48 @@ from typing import Any
 import dj_database_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+LOCAL_ENV_FILE = BASE_DIR / ".env"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """``NAME=value`` lines of an environment file; blank lines and ``#``
+    comments are skipped, an ``export`` prefix and matching quotes around
+    the value are removed. A missing file is empty."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        name, value = name.strip(), value.strip()
+        if not sep or not name.isidentifier():
+            raise ValueError(f"{path}:{number}: expected NAME=value, got {raw!r}")
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+def load_env_file(path: Path) -> list[str]:
+    """Set the file's variables that the environment does not already set
+    (an explicit variable always wins); returns the names set."""
+    loaded = []
+    for name, value in read_env_file(path).items():
+        if name not in os.environ:
+            os.environ[name] = value
+            loaded.append(name)
+    return loaded
+
+
+_env_file = os.environ.get("BATON_ENV_FILE", str(LOCAL_ENV_FILE))
+# Names this process took from the file (the test settings check it is none).
+LOADED_FROM_ENV_FILE = load_env_file(Path(_env_file)) if _env_file else []
+
 VAR_DIR = Path(os.environ.get("BATON_VAR_DIR", BASE_DIR / "var"))
 
 _TRUE = {"1", "true", "yes", "on", "y", "t"}

@@ -3,7 +3,10 @@ environment (see ``config/env.py`` and the README's configuration table)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import django_stubs_ext
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from config.env import (
@@ -25,11 +28,56 @@ _INSECURE_DEV_KEY = "insecure-dev-key-only-for-local-demo-and-tests"
 SECRET_KEY = env_str("SECRET_KEY") or (_INSECURE_DEV_KEY if DEBUG else "")
 if not SECRET_KEY:
     raise ImproperlyConfigured(
-        "SECRET_KEY must be set when DEBUG is off (make run sets DEBUG=1)."
+        "SECRET_KEY must be set when DEBUG is off (make run writes a generated "
+        "one to .env for local use)."
+    )
+if not DEBUG and SECRET_KEY == _INSECURE_DEV_KEY:
+    # The development key is public (it is in this file): with it anyone
+    # could forge sessions, password-reset links and signed values.
+    raise ImproperlyConfigured(
+        "The public development SECRET_KEY cannot be used when DEBUG is off: "
+        "set SECRET_KEY to a long random value."
     )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+
+# HTTPS. Off by default so that `make run` and tests work on plain HTTP;
+# the README's production environment turns each on (then `manage.py check
+# --deploy` has nothing to report).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# "HTTP_X_FORWARDED_PROTO,https" behind a TLS proxy that sets (and never
+# passes on from clients) X-Forwarded-Proto; unset when clients connect
+# directly, since a client could otherwise claim HTTPS.
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER", [])
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ImproperlyConfigured(
+        "SECURE_PROXY_SSL_HEADER must be a header and a value, e.g. "
+        "HTTP_X_FORWARDED_PROTO,https"
+    )
+SECURE_PROXY_SSL_HEADER = (
+    (_proxy_ssl_header[0], _proxy_ssl_header[1]) if _proxy_ssl_header else None
+)
+
+# Content-Security-Policy on every response (django-csp): scripts and
+# styles only from this origin or inline elements carrying the request's
+# nonce (`nonce="{{ request.csp_nonce }}"`), never 'unsafe-inline'.
+# Responses that set their own header (stored report HTML) keep it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,6 +90,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "csp",
     "departments",
     "tickets",
     "sla",
@@ -49,6 +99,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +107,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes requires: it turns a lockout into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -64,7 +117,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Project-wide templates (the login lockout page, the API docs page
+        # with CSP nonces) take precedence over the apps' own.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -83,6 +138,14 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # named after the application); on SQLite it has a file of its own, because
 # eventsourcing's SQLite tables are not prefixed per application.
 EVENTS_SQLITE_PATH = env_str("EVENTS_SQLITE_PATH", str(VAR_DIR / "events.sqlite3"))
+
+# django-axes checks every login against its lockouts before Django's
+# backend sees the password; it needs the request, which the admin's login
+# form passes to authenticate().
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -113,6 +176,11 @@ EMAIL_BACKEND = env_str(
     else "django.core.mail.backends.smtp.EmailBackend",
 )
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "baton@localhost")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 # Where the file-based email backend writes (development and end-to-end
 # tests: EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
@@ -131,7 +199,7 @@ REST_FRAMEWORK = {
         "public": env_str("PUBLIC_THROTTLE_RATE", "120/min"),
     },
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["config.parsers.StrictJSONParser"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Trusted reverse proxies in front of Baton (0: use REMOTE_ADDR and
     # ignore X-Forwarded-For, which a client could forge).
@@ -142,14 +210,25 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Baton API",
     "DESCRIPTION": (
         "Cross-department ticket and SLA accountability. Errors are RFC 9457 "
-        "problem details with a stable `code`. Every POST accepts an "
-        "`Idempotency-Key`; commands accept `If-Match` with the ticket's ETag."
+        "problem details (`application/problem+json`) with a stable `code`; "
+        "each response lists the codes it can carry (`x-problem-codes`). Every "
+        "POST accepts an `Idempotency-Key`; commands accept `If-Match` with the "
+        "ticket's ETag. Bodies are strict JSON (UTF-8, at most 32 levels deep, "
+        "no repeated names, no lone surrogates, NaN or Infinity; otherwise 400 "
+        "`malformed_body`), and no text may hold a NUL character (400 "
+        "`validation_failed`, field code `null_characters_not_allowed`)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Error responses as application/problem+json, with the codes each
+    # operation can answer (config/openapi.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.problem_responses",
+    ],
 }
 
 # Throttle counters must be shared by all web processes: Redis when
@@ -233,6 +312,27 @@ BATON_SLA_SWEEP_MINUTES = env_int("SLA_SWEEP_MINUTES", 1)
 # editable in the admin. Needs the croniter package.
 BATON_REPORT_SCHEDULE = env_str("REPORT_SCHEDULE") or "0 7 * * 1"
 
+# Admin login brute-force protection (django-axes). Failed logins count
+# per (username, address) and per address, never per username alone: an
+# attacker elsewhere cannot lock the real user out. A lockout ends
+# LOGIN_LOCKOUT_MINUTES after the last counted failure (failures while
+# locked out do not extend it); a successful login clears its own
+# (username, address) count. Addresses follow NUM_PROXIES like the
+# throttles do. The lockout page is a 429 (admin/login_locked_out.html).
+AXES_HANDLER = "config.login_lockout.LoginLockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+BATON_LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "config.login_lockout.client_address"
+AXES_LOCKOUT_CALLABLE = "config.login_lockout.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not logged by axes (only failures are needed).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False  # no banner on every manage.py command
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -249,3 +349,28 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+
+# --- Tamper-evident event log (tickets.integrity) -------------------------
+# Checkpoints of the whole event log are taken by the worker every
+# EVENT_CHECKPOINT_MINUTES (applied by `migrate`, editable in the admin)
+# and published: a log line, and a JSON line appended to this file. Ship
+# the file (or the log) somewhere the database's administrators cannot
+# rewrite; `manage.py verify_events --published FILE` checks against it.
+BATON_EVENT_CHECKPOINT_FILE = env_str(
+    "EVENT_CHECKPOINT_FILE", str(VAR_DIR / "checkpoints.jsonl")
+)
+BATON_EVENT_CHECKPOINT_MINUTES = env_int("EVENT_CHECKPOINT_MINUTES", 60)
+
+# Webhook receivers (SSRF guard, tickets/outbound.py): deliveries go only to
+# public addresses; loopback, private, link-local and other internal ranges
+# are refused when subscribing and again when sending. On-premises receivers
+# need their networks listed: WEBHOOK_ALLOWED_NETWORKS="10.20.0.0/16,fd00::/64"
+# (comma-separated CIDRs, empty by default). A malformed entry stops start-up.
+import ipaddress as _ipaddress  # noqa: E402
+
+BATON_WEBHOOK_ALLOWED_NETWORKS = env_list("WEBHOOK_ALLOWED_NETWORKS", [])
+for _network in BATON_WEBHOOK_ALLOWED_NETWORKS:
+    try:
+        _ipaddress.ip_network(_network, strict=False)
+    except ValueError as _error:
+        raise ImproperlyConfigured(f"WEBHOOK_ALLOWED_NETWORKS: {_error}") from None

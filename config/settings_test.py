@@ -3,10 +3,21 @@ tests want (a throwaway key, fast password hashing, synchronous tasks)."""
 
 import os
 
+# A developer's local .env (DEBUG=1, a DATABASE_URL...) must not change what
+# the suite runs on: only the real environment counts here. Set before
+# config.env is first imported; subprocesses the tests start inherit it.
+os.environ["BATON_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
 os.environ.setdefault("Q_SYNC", "1")
 
+from config.env import LOADED_FROM_ENV_FILE
 from config.settings import *  # noqa: F403
+
+if LOADED_FROM_ENV_FILE:
+    raise RuntimeError(
+        "config.env was imported before config.settings_test and read "
+        f"{', '.join(LOADED_FROM_ENV_FILE)} from a local .env file"
+    )
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

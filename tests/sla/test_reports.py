@@ -642,7 +642,7 @@ def test_the_admin_report_views_are_scoped_by_department(history: Org) -> None:
 
 
 def test_the_demo_data_gets_a_weekly_report_with_charts(db: None, at: Any) -> None:
-    call_command("load_demo", stdout=_Quiet())
+    call_command("load_demo", force_demo_accounts=True, stdout=_Quiet())
     catch_up_scorecards()
     latest = ScorecardHandoff.objects.order_by("-week").values_list("week", flat=True)
     week = latest.first()

@@ -37,7 +37,7 @@ def test_a_finance_agent_hands_a_ticket_to_logistics_in_a_browser(
     live_server: Any,
     browser: Any,  # noqa: F811
 ) -> None:
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_demo", force_demo_accounts=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     browser.set_window_size(1400, 1000)
     log_in(browser, live_server.url, "fin_agent")
     shown = queue_subjects(browser)

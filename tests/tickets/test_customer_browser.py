@@ -24,7 +24,7 @@ def test_a_customer_reads_replies_and_rates_in_a_browser(
     live_server: Any,
     browser: Any,  # noqa: F811
 ) -> None:
-    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("load_demo", force_demo_accounts=True, stdout=open("/dev/null", "w"))  # noqa: SIM115
     ticket = TicketSummary.objects.get(
         subject="Refund for returned jacket not received"
     )

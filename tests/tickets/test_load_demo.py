@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+from django.test import override_settings
 
 from departments.models import Department, Membership
 from tests.helpers import event_count
@@ -16,7 +17,7 @@ from tickets.models import Handoff, TicketSummary
 
 @pytest.mark.django_db
 def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) -> None:
-    call_command("load_demo")
+    call_command("load_demo", force_demo_accounts=True)
     first = capsys.readouterr().out
     assert "Loaded 400 tickets of history and 20 current demo tickets" in first
     assert "DEMO ONLY" in first and "admin-demo-pass" in first
@@ -50,7 +51,7 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
     assert {"met", "running", "paused", "breached_running"} <= states
     events, users = event_count(), User.objects.count()
 
-    call_command("load_demo")
+    call_command("load_demo", force_demo_accounts=True)
     second = capsys.readouterr().out
     assert "already loaded" in second and "DEMO ONLY" in second
     assert (event_count(), User.objects.count(), TicketSummary.objects.count()) == (
@@ -64,7 +65,7 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
 def test_demo_history_feeds_scorecards_that_pass_the_audit(capsys: Any) -> None:
     from sla.models import Scorecard, SLANotification
 
-    call_command("load_demo")
+    call_command("load_demo", force_demo_accounts=True)
     capsys.readouterr()
     weeks = set(
         Scorecard.objects.filter(period="week", department="FIN").values_list(
@@ -87,3 +88,42 @@ def test_demo_history_feeds_scorecards_that_pass_the_audit(capsys: Any) -> None:
     )
     assert not history_breaches.exists()
     assert Membership.objects.count() == 10
+
+
+@pytest.mark.django_db
+@override_settings(DEBUG=False)
+def test_with_debug_off_the_demo_accounts_are_refused() -> None:
+    with pytest.raises(CommandError, match="--force-demo-accounts"):
+        call_command("load_demo")
+
+    assert not User.objects.exists()
+    assert not Department.objects.exists()
+    assert event_count() == 0
+
+
+def test_with_debug_off_the_command_line_exits_non_zero(tmp_path: Any) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DATABASE_URL"},
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "BATON_ENV_FILE": "",
+        "BATON_VAR_DIR": str(tmp_path),
+        "DEBUG": "0",
+        "SECRET_KEY": "a-long-random-test-key-" + "x" * 40,
+    }
+
+    refused = subprocess.run(
+        [sys.executable, str(root / "manage.py"), "load_demo"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert refused.returncode == 1
+    assert "refuses to run with DEBUG off" in refused.stderr

@@ -6,6 +6,10 @@ code and username; tickets are only created while the event log is
 empty) and prints the demo credentials again. Tickets are written through
 the services with the clock set in the past, so the demo shows tickets of
 different ages and in every state.
+
+The demo accounts have public passwords (``admin`` / ``admin-demo-pass``
+is a superuser), so the command refuses to run when ``DEBUG`` is off
+unless ``--force-demo-accounts`` is given.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from departments.models import Department, Membership
@@ -70,7 +75,24 @@ HISTORY_TICKETS = 400
 class Command(BaseCommand):
     help = "Load demo departments, staff and tickets (idempotent)."
 
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument(
+            "--force-demo-accounts",
+            action="store_true",
+            help=(
+                "Load the demo even though DEBUG is off. Its accounts have "
+                "public passwords: never on a server others can reach."
+            ),
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG and not options["force_demo_accounts"]:
+            raise CommandError(
+                "load_demo creates accounts with public passwords (admin / "
+                "admin-demo-pass is a superuser) and refuses to run with "
+                "DEBUG off. Use it for a local demo (make run), or pass "
+                "--force-demo-accounts if you really mean it."
+            )
         with transaction.atomic():
             self._organisation()
         app = get_tickets_application()
