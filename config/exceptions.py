@@ -192,7 +192,7 @@ def problem_exception_handler(
             exceptions.MethodNotAllowed: "method_not_allowed",
             exceptions.NotAcceptable: "not_acceptable",
             exceptions.UnsupportedMediaType: "unsupported_media_type",
-            exceptions.ParseError: "malformed_request",
+            exceptions.ParseError: "malformed_body",
             exceptions.Throttled: "throttled",
         }.get(type(exc), str(getattr(exc, "default_code", "error")))
         return problem_response(
@@ -208,10 +208,22 @@ def problem_exception_handler(
 def api_not_found(
     request: HttpRequest, exception: Exception | None = None
 ) -> JsonResponse:
-    """404 for unknown URLs: problem JSON under /api/, else Django's page."""
-    body = problem(
-        404, "not_found", "There is nothing at this address.", instance=request.path
-    )
+    """404 for unknown URLs as problem JSON: Django's ``handler404`` (DEBUG
+    off) and the catch-all view for ``/api/`` (DEBUG on too)."""
+    detail = "There is nothing at this address."
+    if not request.path.endswith("/"):
+        from django.urls import Resolver404, resolve
+
+        try:
+            match = resolve(request.path_info + "/")
+        except Resolver404:
+            match = None
+        if (
+            match is not None
+            and getattr(match.func, "__wrapped__", match.func) is not api_not_found
+        ):
+            detail += f" Did you mean {request.path}/ (with a slash)?"
+    body = problem(404, "not_found", detail, instance=request.path)
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
 
 

@@ -1,9 +1,18 @@
 from datetime import date
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path, register_converter
+from django.urls import (
+    URLPattern,
+    URLResolver,
+    include,
+    path,
+    re_path,
+    register_converter,
+)
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.exceptions import api_not_found
 from departments.api import DepartmentListApi
 from sla.api import ClockListApi, ScorecardApi, ScorecardDrilldownApi
 from tickets.views import customer_page
@@ -50,6 +59,10 @@ urlpatterns = [
     path(
         "api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"
     ),
+    # Whatever else is under /api/ is a problem+json 404, with DEBUG on too
+    # (handler404 only answers with DEBUG off; Django's debug page would
+    # list every URL).
+    re_path(r"^api/", csrf_exempt(api_not_found)),
 ]
 
 handler404 = "config.exceptions.api_not_found"

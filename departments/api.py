@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from departments.models import Department
-from tickets.api.serializers import ProblemSerializer
 
 
 class DepartmentSerializer(serializers.ModelSerializer[Department]):
@@ -21,11 +20,7 @@ class DepartmentSerializer(serializers.ModelSerializer[Department]):
 class DepartmentListApi(APIView):
     @extend_schema(
         operation_id="departments_list",
-        responses={
-            200: DepartmentSerializer(many=True),
-            401: ProblemSerializer,
-            429: ProblemSerializer,
-        },
+        responses={200: DepartmentSerializer(many=True)},
     )
     def get(self, request: Request, *args: Any) -> Response:
         return Response(DepartmentSerializer(Department.objects.all(), many=True).data)

@@ -6,15 +6,20 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from sla.models import SLAClock
-from sla.scorecards import ALL_SCENARIOS, FIGURE_NAMES, deciding_position, figure_label
+from sla.scorecards import (
+    ALL_SCENARIOS,
+    FIGURE_NAMES,
+    PERIODS,
+    deciding_position,
+    figure_label,
+)
 from sla.selectors import (
     empty_figures,
     scorecard_adjustments,
@@ -23,10 +28,15 @@ from sla.selectors import (
     scorecard_rows,
     visible_clocks,
 )
-from tickets.api.serializers import ClockSerializer, ProblemSerializer
+from tickets.api.serializers import (
+    DEPARTMENT_CODE_PATTERN,
+    ClockSerializer,
+    problems,
+)
+from tickets.api.views import StrictLimitCursorPagination
 
 
-class ClockPagination(CursorPagination):
+class ClockPagination(StrictLimitCursorPagination):
     ordering = ("due_at", "id")
     page_size = 50
     page_size_query_param = "limit"
@@ -34,16 +44,18 @@ class ClockPagination(CursorPagination):
 
 
 class ClockFilterSerializer(serializers.Serializer[Any]):
-    department = serializers.CharField(required=False, default="", max_length=16)
+    """Optional filters; an empty value is no filter."""
+
+    department = serializers.CharField(
+        required=False, default="", allow_blank=True, max_length=16
+    )
     state = serializers.ChoiceField(
-        choices=SLAClock.State.values, required=False, default=""
+        choices=SLAClock.State.values, required=False, default="", allow_blank=True
     )
     kind = serializers.ChoiceField(
-        choices=SLAClock.Kind.values, required=False, default=""
+        choices=SLAClock.Kind.values, required=False, default="", allow_blank=True
     )
-    due_before = serializers.DateTimeField(
-        required=False, allow_null=True, default=None
-    )
+    due_before = serializers.DateTimeField(required=False, default=None)
 
 
 class ClockListApi(APIView):
@@ -52,12 +64,7 @@ class ClockListApi(APIView):
     @extend_schema(
         operation_id="clocks_list",
         parameters=[ClockFilterSerializer],
-        responses={
-            200: ClockSerializer(many=True),
-            400: ProblemSerializer,
-            401: ProblemSerializer,
-            429: ProblemSerializer,
-        },
+        responses={200: ClockSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         params = ClockFilterSerializer(data=request.query_params)
@@ -81,7 +88,37 @@ class ClockListApi(APIView):
 # Scorecards
 # ---------------------------------------------------------------------------
 
-SCORECARD_ERRORS = dict.fromkeys((400, 401, 403, 404, 429), ProblemSerializer)
+SCORECARD_ERRORS = {
+    400: problems("invalid_period_start"),
+    403: problems("not_permitted"),
+    404: problems("scorecard_not_found"),
+}
+#: The scorecard's address as the schema describes it; anything else is a
+#: 404 (scorecard_not_found, or an address that matches nothing).
+SCORECARD_ADDRESS = [
+    OpenApiParameter(
+        "department",
+        {
+            "type": "string",
+            "pattern": DEPARTMENT_CODE_PATTERN,
+        },
+        OpenApiParameter.PATH,
+        description="Department code, e.g. FIN (any case).",
+    ),
+    OpenApiParameter(
+        "period", {"type": "string", "enum": list(PERIODS)}, OpenApiParameter.PATH
+    ),
+    OpenApiParameter(
+        "start",
+        {"type": "string", "format": "date"},
+        OpenApiParameter.PATH,
+        description="The period's first day in the department's timezone "
+        "(a Monday for weeks, the 1st for months).",
+    ),
+]
+FIGURE = OpenApiParameter(
+    "figure", {"type": "string", "enum": list(FIGURE_NAMES)}, OpenApiParameter.PATH
+)
 
 
 class ScorecardScenarioSerializer(serializers.Serializer[Any]):
@@ -229,6 +266,7 @@ class ScorecardApi(APIView):
 
     @extend_schema(
         operation_id="scorecards_retrieve",
+        parameters=SCORECARD_ADDRESS,
         responses={200: ScorecardSerializer, **SCORECARD_ERRORS},
     )
     def get(
@@ -271,7 +309,7 @@ class ScorecardDrilldownApi(APIView):
 
     @extend_schema(
         operation_id="scorecards_figure_handoffs",
-        parameters=[DrilldownQuerySerializer],
+        parameters=[*SCORECARD_ADDRESS, FIGURE, DrilldownQuerySerializer],
         responses={200: DrilldownSerializer, **SCORECARD_ERRORS},
     )
     def get(

@@ -291,8 +291,8 @@ def test_each_command_rejects_with_its_code_and_stores_nothing(
             "unknown_department",
         ),
         (cs, "handoffs/", {"reason": "x"}, 400, "validation_failed"),
-        (cs, "responses/", {"body": ""}, 400, "field_required"),
-        (cs, "responses/", {"body": "x" * 10_001}, 400, "field_too_long"),
+        (cs, "responses/", {"body": ""}, 400, "validation_failed"),
+        (cs, "responses/", {"body": "x" * 10_001}, 400, "validation_failed"),
         (cs, "notes/", {"body": {"not": "text"}}, 400, "validation_failed"),
         (cs, "waiting/end/", {}, 400, "not_waiting"),
         (
@@ -307,7 +307,7 @@ def test_each_command_rejects_with_its_code_and_stores_nothing(
             "resolve/",
             {"resolution": "", "root_cause": "other"},
             400,
-            "field_required",
+            "validation_failed",
         ),
         (cs, "reopen/", {"reason": "x"}, 400, "ticket_not_resolved"),
         (cs, "close/", {}, 400, "ticket_not_resolved"),
@@ -317,7 +317,7 @@ def test_each_command_rejects_with_its_code_and_stores_nothing(
         (cs, "priority/", {"priority": "normal"}, 400, "no_change"),
         (cs, "priority/", {"priority": "sky-high"}, 400, "validation_failed"),
         (cs, "scenario/", {"scenario": "REFUND"}, 400, "no_change"),
-        (cs, "scenario/", {"scenario": "not valid!"}, 400, "invalid_scenario"),
+        (cs, "scenario/", {"scenario": "not valid!"}, 400, "validation_failed"),
         (
             cs,
             "ratings/",
@@ -369,7 +369,7 @@ def test_malformed_requests_are_clear_problems_not_500s(clients: Clients) -> Non
     problem(
         cs.post("/api/v1/tickets/", "{not json", content_type="application/json"),
         400,
-        "malformed_request",
+        "malformed_body",
     )
     problem(
         cs.post(
@@ -383,7 +383,7 @@ def test_malformed_requests_are_clear_problems_not_500s(clients: Clients) -> Non
         400,
         "validation_failed",
     )
-    assert body["errors"][0]["field"] == "channel"
+    assert "channel" in [error["field"] for error in body["errors"]]
     problem(
         cs.post("/api/v1/tickets/", [1, 2], format="json"), 400, "validation_failed"
     )
@@ -459,14 +459,32 @@ def test_a_rejected_command_is_replayed_as_rejected(clients: Clients) -> None:
     assert again.json() == first.json()
 
 
-def test_expired_idempotency_keys_can_be_used_again(clients: Clients) -> None:
+def test_an_expired_idempotency_key_never_opens_a_second_ticket(
+    clients: Clients,
+) -> None:
+    """The kept response expires after 24 hours; the command's receipt,
+    stored with its events, does not: the same request under the same key
+    is answered from what was stored, a different one is refused."""
     cs = clients.agent("CS")
-    cs.post("/api/v1/tickets/", OPEN, format="json", HTTP_IDEMPOTENCY_KEY="old")
+    first = cs.post("/api/v1/tickets/", OPEN, format="json", HTTP_IDEMPOTENCY_KEY="old")
     record = IdempotencyRecord.objects.get(key="old")
     IdempotencyRecord.objects.filter(pk=record.pk).update(expires_at=record.created_at)
+    events = event_count()
     again = cs.post("/api/v1/tickets/", OPEN, format="json", HTTP_IDEMPOTENCY_KEY="old")
-    assert again.status_code == 201 and "Idempotent-Replayed" not in again
-    assert TicketSummary.objects.count() == 2
+    assert again.status_code == 201 and again["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert again.json()["customer_link"] is None
+    assert again.json()["customer_link_redacted"] is True
+    assert TicketSummary.objects.count() == 1 and event_count() == events
+    IdempotencyRecord.objects.filter(key="old").update(expires_at=record.created_at)
+    other = cs.post(
+        "/api/v1/tickets/",
+        {**OPEN, "subject": "Another problem"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="old",
+    )
+    problem(other, 422, "idempotency_key_reused")
+    assert TicketSummary.objects.count() == 1 and event_count() == events
 
 
 def test_etag_and_if_match_refuse_a_lost_update_with_412(clients: Clients) -> None:

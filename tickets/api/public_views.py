@@ -8,29 +8,33 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 
 from tickets import services
 from tickets.api import serializers as s
-from tickets.api.views import BaseApi
+from tickets.api.authentication import CountingRateThrottle
+from tickets.api.views import IDEMPOTENCY_KEY, BaseApi
 from tickets.customer import (
-    FAILURE_WINDOW_SECONDS,
     customer_principal,
     customer_view,
-    guessing_blocked,
     record_failure,
     ticket_for_token,
 )
 from tickets.domain import TicketNotFound
 from tickets.models import TicketSummary
 
-PUBLIC_ERRORS = dict.fromkeys((400, 404, 409, 429), s.ProblemSerializer)
+#: A wrong, revoked or expired link is a 404; the hook (config.openapi)
+#: adds 429 and the body and Idempotency-Key errors.
+LINK_NOT_FOUND = {404: s.problems("ticket_not_found")}
+PUBLIC_COMMAND_ERRORS = {**LINK_NOT_FOUND, 409: s.problems("version_conflict")}
 
 
-class PublicThrottle(SimpleRateThrottle):
+class PublicThrottle(CountingRateThrottle):
+    """Requests per address to the customer endpoints (atomic count)."""
+
     scope = "public"
 
     def get_cache_key(self, request: Request, view: Any) -> str:
@@ -46,14 +50,14 @@ class PublicApi(BaseApi):
     throttle_classes = [PublicThrottle]
 
     def ticket(self, request: Request, token: str) -> TicketSummary:
-        if guessing_blocked(request):
-            from rest_framework.exceptions import Throttled
-
-            raise Throttled(wait=FAILURE_WINDOW_SECONDS)
+        """The link's ticket. A valid link always works; a wrong one is a
+        404, or a 429 once the address has guessed too many."""
         try:
             return ticket_for_token(token)
         except TicketNotFound:
-            record_failure(request)
+            retry_after = record_failure(request)
+            if retry_after is not None:
+                raise Throttled(wait=retry_after) from None
             raise
 
     def view_response(self, ticket: TicketSummary) -> Response:
@@ -65,7 +69,7 @@ class PublicTimelineApi(PublicApi):
     @extend_schema(
         operation_id="public_timeline",
         auth=[],
-        responses={200: s.CustomerTimelineSerializer, **PUBLIC_ERRORS},
+        responses={200: s.CustomerTimelineSerializer, **LINK_NOT_FOUND},
     )
     def get(self, request: Request, token: str) -> Response:
         return self.view_response(self.ticket(request, token))
@@ -76,7 +80,12 @@ class PublicReplyApi(PublicApi):
         operation_id="public_reply",
         auth=[],
         request=s.BodyInputSerializer,
-        responses={200: s.CustomerTimelineSerializer, **PUBLIC_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: s.CustomerTimelineSerializer,
+            400: s.problems("ticket_resolved", "ticket_closed", "invalid_characters"),
+            **PUBLIC_COMMAND_ERRORS,
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         ticket = self.ticket(request, token)  # before any replay
@@ -99,7 +108,20 @@ class PublicRatingApi(PublicApi):
         operation_id="public_rate",
         auth=[],
         request=s.PublicRatingInputSerializer,
-        responses={200: s.CustomerTimelineSerializer, **PUBLIC_ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        responses={
+            200: s.CustomerTimelineSerializer,
+            400: s.problems(
+                "ticket_closed",
+                "ticket_not_resolved",
+                "invalid_characters",
+                "unknown_handoff",
+                "handoff_not_finished",
+                "already_rated",
+                "invalid_score",
+            ),
+            **PUBLIC_COMMAND_ERRORS,
+        },
     )
     def post(self, request: Request, token: str) -> Response:
         ticket = self.ticket(request, token)  # before any replay

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -27,23 +26,43 @@ from tickets.customer import (
     customer_link_path,
     customer_view,
 )
-from tickets.domain import Principal, Ticket, TicketNotFound
+from tickets.domain import Principal, Priority, Ticket, TicketNotFound
 from tickets.event_format import event_dict
 from tickets.models import ApiToken, TimelineEntry
 
-ERRORS = dict.fromkeys((400, 401, 403, 404, 409, 412, 422, 429), s.ProblemSerializer)
+#: Responses declare the codes of the view's own rules; the schema hook
+#: (config.openapi) adds what every operation of a kind can answer (401,
+#: 404 for a malformed id, 429, body and header errors...).
+TICKET_NOT_FOUND = {404: s.problems("ticket_not_found")}
+#: What every ticket command can be refused with, besides its own rules.
+COMMAND_ERRORS = {
+    403: s.problems("not_owner", "not_permitted"),
+    404: s.problems("ticket_not_found"),
+    409: s.problems("version_conflict"),
+    412: s.problems("version_mismatch"),
+}
 ACCEPTED = {202: s.CommandAcceptedSerializer}
+#: ``If-Match``: the ETag (``"7"``, weak ``W/"7"``) or ``*``.
+IF_MATCH_PATTERN = r'^\s*(?:\*|(?:W/)?"(\d{1,9})")\s*$'
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    OpenApiTypes.STR,
+    {"type": "string", "pattern": IF_MATCH_PATTERN, "example": '"3"'},
     OpenApiParameter.HEADER,
     description='The ticket version from the ETag, e.g. "7"; 412 if it changed.',
 )
+#: The limits tickets.api.idempotency enforces (400 invalid_idempotency_key).
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",
-    OpenApiTypes.STR,
+    {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": 255,
+        "pattern": r"\S",
+        "example": "refund-4711",
+    },
     OpenApiParameter.HEADER,
-    description="Retries with the same key and body return the first response.",
+    description="Retries with the same key and body return the first response. "
+    "1-255 characters, not only whitespace.",
 )
 TYPE_NAMES = {
     name
@@ -71,12 +90,12 @@ def api_principal(request: Request) -> Principal:
 
 def expected_version(request: Request) -> int | None:
     raw = request.headers.get("If-Match")
-    if raw is None or raw.strip() == "*":
+    if raw is None:
         return None
-    match = re.fullmatch(r'\s*(?:W/)?"(\d{1,9})"\s*', raw)
+    match = re.match(IF_MATCH_PATTERN, raw)
     if match is None:
         raise ValidationError({"If-Match": ['Use the ETag value, e.g. "7".']})
-    return int(match.group(1))
+    return None if match.group(1) is None else int(match.group(1))
 
 
 def ticket_response(user: Any, ticket_id: UUID, *, status: int = 200) -> Response:
@@ -114,33 +133,63 @@ class BaseApi(APIView):
     def idempotent_post(
         self, request: Request, handler: Callable[[Request], Response]
     ) -> Response:
+        """Run ``handler`` once per ``Idempotency-Key``, after the body is
+        parsed: a malformed body (config.parsers) is refused before
+        anything, the idempotency record included, looks at it."""
+        request.data  # noqa: B018 -- parsing raises ParseError / UnsupportedMediaType
         return idempotent(handler, request, self.handle_exception)
 
 
-class TicketPagination(CursorPagination):
+class StrictLimitCursorPagination(CursorPagination):
+    """Cursor pages whose ``limit`` is refused (400) unless it is a whole
+    number of at least 1, as the schema says; above the maximum it is the
+    maximum, and empty it is the default."""
+
+    page_size_query_param = "limit"
+
+    def get_page_size(self, request: Request) -> int:
+        raw = request.query_params.get("limit", "")
+        if raw and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+            raise ValidationError({"limit": ["Use a whole number of at least 1."]})
+        return int(super().get_page_size(request) or 0)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == "limit":
+                parameter["schema"] = {"type": "integer", "minimum": 1}
+                parameter["description"] += f" At most {self.max_page_size}."
+        return parameters
+
+
+class TicketPagination(StrictLimitCursorPagination):
     ordering = ("-opened_at", "-ticket_id")
     page_size = 50
     page_size_query_param = "limit"
     max_page_size = 200
 
 
+def _filter(
+    field: Callable[..., serializers.Field[Any, Any, Any, Any]], **kwargs: Any
+) -> Any:
+    """An optional query filter; an empty value is no filter (as a form
+    with an unselected choice sends it)."""
+    return field(required=False, default="", allow_blank=True, **kwargs)
+
+
 class TicketListFilterSerializer(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(
-        choices=["open", "waiting", "resolved", "closed"], required=False, default=""
+    status = _filter(
+        serializers.ChoiceField, choices=["open", "waiting", "resolved", "closed"]
     )
-    department = serializers.CharField(required=False, default="", max_length=16)
-    priority = serializers.ChoiceField(
-        choices=["low", "normal", "high", "urgent"], required=False, default=""
-    )
-    scenario = serializers.CharField(required=False, default="", max_length=64)
-    channel = serializers.CharField(required=False, default="", max_length=16)
-    customer_ref = serializers.CharField(required=False, default="", max_length=200)
-    external_ref = serializers.CharField(required=False, default="", max_length=128)
+    department = _filter(serializers.CharField, max_length=16)
+    priority = _filter(serializers.ChoiceField, choices=[p.value for p in Priority])
+    scenario = _filter(serializers.CharField, max_length=64)
+    channel = _filter(serializers.CharField, max_length=16)
+    customer_ref = _filter(serializers.CharField, max_length=200)
+    external_ref = _filter(serializers.CharField, max_length=128)
     breached = serializers.BooleanField(required=False, allow_null=True, default=None)
     at_risk = serializers.BooleanField(required=False, allow_null=True, default=None)
-    updated_since = serializers.DateTimeField(
-        required=False, allow_null=True, default=None
-    )
+    updated_since = serializers.DateTimeField(required=False, default=None)
 
 
 class TicketListCreateApi(BaseApi):
@@ -149,7 +198,7 @@ class TicketListCreateApi(BaseApi):
     @extend_schema(
         operation_id="tickets_list",
         parameters=[TicketListFilterSerializer],
-        responses={200: s.TicketSerializer(many=True), **ERRORS},
+        responses={200: s.TicketSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:
         params = TicketListFilterSerializer(data=request.query_params)
@@ -166,7 +215,18 @@ class TicketListCreateApi(BaseApi):
         operation_id="tickets_open",
         request=s.TicketOpenInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.TicketOpenedSerializer, **ACCEPTED, **ERRORS},
+        responses={
+            201: s.TicketOpenedSerializer,
+            **ACCEPTED,
+            400: s.problems(
+                "invalid_characters",
+                "invalid_timezone",
+                "unknown_department",
+                "department_inactive",
+                "front_line_ambiguous",
+            ),
+            403: s.problems("not_permitted"),
+        },
     )
     def post(self, request: Request) -> Response:
         def handler(request: Request) -> Response:
@@ -175,12 +235,20 @@ class TicketListCreateApi(BaseApi):
             result = services.ticket_open(
                 principal=api_principal(request), **data.validated_data
             )
-            link = customer_link_path(result.detail["customer_token"])
+            token = result.detail["customer_token"]
+            if token is None:  # a replayed open: the link was shown once
+                return command_response(
+                    request.user,
+                    result,
+                    status=201,
+                    customer_link=None,
+                    customer_link_redacted=True,
+                )
             return command_response(
                 request.user,
                 result,
                 status=201,
-                customer_link=request.build_absolute_uri(link),
+                customer_link=request.build_absolute_uri(customer_link_path(token)),
             )
 
         return self.idempotent_post(request, handler)
@@ -189,7 +257,7 @@ class TicketListCreateApi(BaseApi):
 class TicketDetailApi(BaseApi):
     @extend_schema(
         operation_id="tickets_retrieve",
-        responses={200: s.TicketDetailSerializer, **ERRORS},
+        responses={200: s.TicketDetailSerializer, **TICKET_NOT_FOUND},
     )
     def get(self, request: Request, ticket_id: UUID) -> Response:
         return ticket_response(request.user, ticket_id)
@@ -237,8 +305,11 @@ def command(
     run: Callable[[Principal, UUID, dict[str, Any], int | None], CommandResult],
     summary: str,
     detail_name: str = "",
+    refusals: tuple[str, ...] = (),
 ) -> type[TicketCommandApi]:
-    """Build one command endpoint (each gets its own schema operation)."""
+    """Build one command endpoint (each gets its own schema operation).
+    ``refusals``: the codes of the command's own rules (400), documented
+    with those every command shares."""
 
     class Api(TicketCommandApi):
         pass
@@ -256,13 +327,22 @@ def command(
         summary=summary,
         request=input_serializer,
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        responses={200: s.TicketDetailSerializer, **ACCEPTED, **ERRORS},
+        responses={
+            200: s.TicketDetailSerializer,
+            **ACCEPTED,
+            400: s.problems(*refusals),
+            **COMMAND_ERRORS,
+        },
     )(post)
     Api.__name__ = Api.__qualname__ = (
         "Ticket" + "".join(part.title() for part in name.split("_")) + "Api"
     )
     return Api
 
+
+#: A resolved or closed ticket refuses work; text may not hold control
+#: characters.
+OPEN_FOR_WORK = ("ticket_resolved", "ticket_closed", "invalid_characters")
 
 TicketHandOffApi = command(
     "hand_off",
@@ -271,6 +351,13 @@ TicketHandOffApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Hand the ticket to another department (starts its response clock)",
+    refusals=(
+        *OPEN_FOR_WORK,
+        "reason_required",
+        "handoff_to_current_owner",
+        "department_inactive",
+        "unknown_department",
+    ),
 )
 TicketRespondApi = command(
     "respond",
@@ -279,6 +366,7 @@ TicketRespondApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Reply publicly to the customer (owner only)",
+    refusals=OPEN_FOR_WORK,
 )
 TicketAddNoteApi = command(
     "add_note",
@@ -287,6 +375,7 @@ TicketAddNoteApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Add an internal note (never shown to customers)",
+    refusals=OPEN_FOR_WORK,
 )
 TicketCustomerReplyApi = command(
     "customer_reply",
@@ -295,6 +384,7 @@ TicketCustomerReplyApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Record the customer's message (ends waiting, resumes clocks)",
+    refusals=OPEN_FOR_WORK,
 )
 TicketWaitApi = command(
     "wait",
@@ -303,6 +393,7 @@ TicketWaitApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Start waiting on the customer (pauses clocks)",
+    refusals=(*OPEN_FOR_WORK, "already_waiting"),
 )
 TicketEndWaitingApi = command(
     "end_waiting",
@@ -311,6 +402,7 @@ TicketEndWaitingApi = command(
         principal=p, ticket_id=t, expected_version=v
     ),
     "Stop waiting on the customer (resumes clocks)",
+    refusals=(*OPEN_FOR_WORK, "not_waiting"),
 )
 TicketResolveApi = command(
     "resolve",
@@ -319,14 +411,21 @@ TicketResolveApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Resolve the ticket with a root cause",
+    refusals=OPEN_FOR_WORK,
 )
 TicketReopenApi = command(
     "reopen",
-    s.ReasonInputSerializer,
+    s.RequiredReasonInputSerializer,
     lambda p, t, d, v: services.ticket_reopen(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Reopen a resolved ticket (reason required)",
+    refusals=(
+        "ticket_closed",
+        "ticket_not_resolved",
+        "invalid_characters",
+        "reason_required",
+    ),
 )
 TicketCloseApi = command(
     "close",
@@ -335,6 +434,7 @@ TicketCloseApi = command(
         principal=p, ticket_id=t, expected_version=v
     ),
     "Close a resolved ticket for good",
+    refusals=("ticket_closed", "ticket_not_resolved"),
 )
 TicketAssignApi = command(
     "assign",
@@ -343,6 +443,7 @@ TicketAssignApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Assign a member of the owning department",
+    refusals=(*OPEN_FOR_WORK, "unknown_agent", "assignee_not_member", "no_change"),
 )
 TicketPriorityApi = command(
     "change_priority",
@@ -351,6 +452,7 @@ TicketPriorityApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Change the priority",
+    refusals=(*OPEN_FOR_WORK, "no_change"),
 )
 TicketScenarioApi = command(
     "change_scenario",
@@ -359,6 +461,7 @@ TicketScenarioApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Change the business scenario",
+    refusals=(*OPEN_FOR_WORK, "no_change"),
 )
 
 
@@ -381,6 +484,15 @@ TicketRateApi = command(
     s.RatingInputSerializer,
     _rate,
     "Record the customer's rating of a finished handoff (or of the whole ticket)",
+    refusals=(
+        "ticket_closed",
+        "ticket_not_resolved",
+        "invalid_characters",
+        "unknown_handoff",
+        "handoff_not_finished",
+        "already_rated",
+        "invalid_score",
+    ),
 )
 
 
@@ -391,6 +503,15 @@ TicketDisputeApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Dispute a handoff's breach or rating (the department judged or the front line)",
+    refusals=(
+        "ticket_closed",
+        "invalid_characters",
+        "unknown_handoff",
+        "nothing_to_dispute",
+        "already_disputed",
+        "invalid_choice",
+        "reason_required",
+    ),
     detail_name="dispute_id",
 )
 TicketDisputeDecisionApi = command(
@@ -400,6 +521,14 @@ TicketDisputeDecisionApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Accept or waive a dispute (a front-line lead)",
+    refusals=(
+        "ticket_closed",
+        "invalid_characters",
+        "unknown_dispute",
+        "dispute_already_decided",
+        "invalid_choice",
+        "reason_required",
+    ),
 )
 
 
@@ -408,7 +537,7 @@ class TicketTimelineApi(BaseApi):
 
     @extend_schema(
         operation_id="tickets_timeline",
-        responses={200: s.CustomerTimelineSerializer, **ERRORS},
+        responses={200: s.CustomerTimelineSerializer, **TICKET_NOT_FOUND},
     )
     def get(self, request: Request, ticket_id: UUID) -> Response:
         ticket = selectors.ticket_get(request.user, ticket_id)
@@ -423,7 +552,11 @@ class TicketCustomerLinkApi(BaseApi):
         operation_id="tickets_customer_link_issue",
         request=s.CustomerLinkInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: s.CustomerLinkSerializer, **ERRORS},
+        responses={
+            201: s.CustomerLinkSerializer,
+            403: s.problems("not_permitted"),
+            **TICKET_NOT_FOUND,
+        },
     )
     def post(self, request: Request, ticket_id: UUID) -> Response:
         def handler(request: Request) -> Response:
@@ -444,7 +577,8 @@ class TicketCustomerLinkApi(BaseApi):
         return self.idempotent_post(request, handler)
 
     @extend_schema(
-        operation_id="tickets_customer_link_revoke", responses={204: None, **ERRORS}
+        operation_id="tickets_customer_link_revoke",
+        responses={204: None, 403: s.problems("not_permitted"), **TICKET_NOT_FOUND},
     )
     def delete(self, request: Request, ticket_id: UUID) -> Response:
         ticket = selectors.ticket_get(request.user, ticket_id)
@@ -457,7 +591,7 @@ class TicketCustomerLinkApi(BaseApi):
 class TicketEventsApi(BaseApi):
     @extend_schema(
         operation_id="tickets_events",
-        responses={200: s.EventSerializer(many=True), **ERRORS},
+        responses={200: s.EventSerializer(many=True), **TICKET_NOT_FOUND},
     )
     def get(self, request: Request, ticket_id: UUID) -> Response:
         ticket = selectors.ticket_get(request.user, ticket_id)
@@ -498,14 +632,26 @@ class EventLogQuerySerializer(serializers.Serializer[Any]):
         return names
 
 
+#: ``type`` as the schema describes it: comma-separated names from a list
+#: (an empty value, or none, is every type).
+EVENT_TYPES = OpenApiParameter(
+    "type",
+    {"type": "array", "items": {"type": "string", "enum": sorted(TYPE_NAMES)}},
+    OpenApiParameter.QUERY,
+    style="form",
+    explode=False,
+    description="Event types, comma-separated, e.g. HandedOff,Resolved.",
+)
+
+
 class EventLogApi(BaseApi):
     """The whole event log in order, for integrators that mirror Baton.
     Needs a superuser or a front-line lead (it shows every ticket)."""
 
     @extend_schema(
         operation_id="events_list",
-        parameters=[EventLogQuerySerializer],
-        responses={200: s.EventPageSerializer, **ERRORS},
+        parameters=[EventLogQuerySerializer, EVENT_TYPES],
+        responses={200: s.EventPageSerializer, 403: s.problems("forbidden")},
     )
     def get(self, request: Request) -> Response:
         if not selectors.sees_everything(request.user):

@@ -6,28 +6,49 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.validators import URLValidator
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tickets import selectors
-from tickets.api.serializers import ProblemSerializer
-from tickets.api.views import ERRORS, IDEMPOTENCY_KEY, TYPE_NAMES, BaseApi
-from tickets.domain import TicketNotFound
+from tickets import outbound, selectors
+from tickets.api.serializers import NOT_BLANK, StrictCharField, problems
+from tickets.api.views import IDEMPOTENCY_KEY, TYPE_NAMES, BaseApi
+from tickets.domain import InvalidInput, TicketNotFound
 from tickets.models import WebhookSubscription
 
 
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500})
+class WebhookUrlField(StrictCharField):
+    """The receiver's URL: a JSON string that Django's URLValidator takes,
+    refused with the field code ``invalid_url`` (JSON Schema's ``uri``
+    format is looser than a reachable http(s) URL)."""
+
+
 class WebhookInputSerializer(serializers.Serializer[Any]):
-    name = serializers.CharField(max_length=100)
-    url = serializers.URLField(
+    name = StrictCharField(
+        max_length=100, trim_whitespace=False, validators=[NOT_BLANK]
+    )
+    url = WebhookUrlField(
         max_length=500,
-        validators=[URLValidator(schemes=["http", "https"])],
-        help_text="http(s) URL receiving POSTs.",
+        trim_whitespace=False,
+        validators=[
+            URLValidator(
+                schemes=["http", "https"],
+                message="Enter an http(s) URL with a valid host name.",
+                code="invalid_url",
+            )
+        ],
+        help_text="http(s) URL receiving POSTs (a host name of labels of at "
+        "most 63 characters, or an IP address; 400 validation_failed with "
+        "the field code invalid_url otherwise). Its host must resolve to "
+        "public addresses only (400 webhook_url_forbidden otherwise, "
+        "webhook_host_unresolvable when it does not resolve), unless the "
+        "operator allows the network (WEBHOOK_ALLOWED_NETWORKS).",
     )
     event_types = serializers.ListField(
-        child=serializers.CharField(),
+        child=serializers.ChoiceField(choices=sorted(TYPE_NAMES)),
         required=False,
         default=list,
         help_text="Event type names, e.g. HandedOff; empty for all.",
@@ -61,7 +82,7 @@ def _require_subscriber(request: Request) -> None:
 class WebhookListCreateApi(BaseApi):
     @extend_schema(
         operation_id="webhooks_list",
-        responses={200: WebhookSerializer(many=True), **ERRORS},
+        responses={200: WebhookSerializer(many=True), 403: problems("forbidden")},
     )
     def get(self, request: Request) -> Response:
         _require_subscriber(request)
@@ -72,13 +93,23 @@ class WebhookListCreateApi(BaseApi):
         operation_id="webhooks_create",
         request=WebhookInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
-        responses={201: WebhookCreatedSerializer, **ERRORS},
+        responses={
+            201: WebhookCreatedSerializer,
+            400: problems(outbound.FORBIDDEN_CODE, outbound.UNRESOLVABLE_CODE),
+            403: problems("forbidden"),
+        },
     )
     def post(self, request: Request) -> Response:
         def handler(request: Request) -> Response:
             _require_subscriber(request)
             data = WebhookInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
+            try:
+                outbound.check_url(data.validated_data["url"])
+            except outbound.DestinationRefused as refused:
+                raise InvalidInput(
+                    refused.message, field="url", code=refused.code
+                ) from None
             subscription = WebhookSubscription.objects.create(
                 owner=request.user,  # type: ignore[misc]
                 secret=WebhookSubscription.new_secret(),
@@ -94,10 +125,8 @@ class WebhookDetailApi(BaseApi):
         operation_id="webhooks_delete",
         responses={
             204: None,
-            401: ProblemSerializer,
-            403: ProblemSerializer,
-            404: ProblemSerializer,
-            429: ProblemSerializer,
+            403: problems("forbidden"),
+            404: problems("ticket_not_found"),
         },
     )
     def delete(self, request: Request, webhook_id: int) -> Response:
