@@ -1,8 +1,13 @@
 """Headless Chromium for browser tests (Debian's chromium and
-chromium-driver; `make test` installs them when it can)."""
+chromium-driver; `make test` installs them when it can).
+
+Without them the browser tests skip on a developer's machine, but fail in
+CI (``CI`` set, as CI services do): a CI run must never pass with its
+browser tests silently left out."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -16,18 +21,35 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
+MISSING = (
+    "Browser tests need Debian's chromium and chromium-driver "
+    "(make test installs them as root: apt-get install chromium chromium-driver)."
+)
+
+
 def browser_available() -> bool:
     return Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()
 
 
+def in_ci() -> bool:
+    """``CI`` is set to anything but a false value (CI services set
+    ``CI=true``)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def require_browser() -> None:
+    """Return if Chromium and ChromeDriver are installed; otherwise skip
+    the test, or fail it in CI."""
+    if browser_available():
+        return
+    if in_ci():
+        pytest.fail(f"CI={os.environ['CI']}: {MISSING}", pytrace=False)
+    pytest.skip(MISSING)
+
+
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not browser_available():
-        pytest.skip(
-            "Browser tests need Debian's chromium and chromium-driver "
-            "(make test installs them as root: "
-            "apt-get install chromium chromium-driver)."
-        )
+    require_browser()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
