@@ -1,6 +1,7 @@
 """The same application scenarios on every event store Baton supports:
 POPO (in memory), SQLite (the embedded default) and PostgreSQL (production;
-runs when DATABASE_URL points at PostgreSQL, as in CI's second pass).
+runs when the suite runs on PostgreSQL, as in CI's second pass, in the test
+database pytest-django made for this worker).
 
 These tests use the application directly, without Django, as a second
 process would.
@@ -8,16 +9,19 @@ process would.
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import dj_database_url
 import pytest
+from django.conf import settings
+from django.db import connections
 
 from tickets.application import (
     ConcurrencyConflict,
@@ -40,35 +44,68 @@ class ContractApplication(TicketsApplication):
     name = "contract_tickets"
 
 
-def _postgres_settings() -> dict[str, Any] | None:
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        return None
-    return dj_database_url.parse(url)
+def _on_postgres() -> bool:
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
 
 
-def _make(kind: str) -> tuple[dict[str, str], Any]:
+def _postgres(settings_dict: dict[str, Any]) -> Any:
+    import psycopg
+
+    return psycopg.connect(
+        dbname=settings_dict["NAME"],
+        host=settings_dict.get("HOST") or "127.0.0.1",
+        port=int(settings_dict.get("PORT") or 5432),
+        user=settings_dict.get("USER") or "postgres",
+        password=settings_dict.get("PASSWORD") or "",
+        autocommit=True,
+    )
+
+
+@pytest.fixture(
+    params=[
+        "popo",
+        "sqlite",
+        # The marker makes pytest-django create this worker's test database.
+        pytest.param("postgres", marks=pytest.mark.django_db),
+    ]
+)
+def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[str, dict[str, str]]]:
+    """The event store settings for one test, on a store nobody else
+    writes: POPO, a new SQLite file, or on PostgreSQL a schema of its own
+    (dropped afterwards) in pytest-django's test database, which is per
+    xdist worker. Nothing is truncated, so tests running in parallel
+    cannot empty each other's tables."""
+    kind = request.param
     if kind == "popo":
-        return {"PERSISTENCE_MODULE": "eventsourcing.popo"}, None
+        yield kind, {"PERSISTENCE_MODULE": "eventsourcing.popo"}
+        return
     if kind == "sqlite":
-        path = tempfile.mkdtemp(prefix="baton-contract-") + "/events.sqlite3"
-        return event_store_env({"ENGINE": "sqlite"}, path, create_table=True), None
-    settings = _postgres_settings()
-    if settings is None:
+        path = str(tmp_path / "events.sqlite3")
+        yield kind, event_store_env({"ENGINE": "sqlite"}, path, create_table=True)
+        return
+    if not _on_postgres():
         pytest.skip("PostgreSQL contract: set DATABASE_URL=postgres://... to run it")
-    return event_store_env(settings, "", create_table=True), settings
+    with postgres_store() as env:
+        yield kind, env
 
 
-@pytest.fixture(params=["popo", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, str]]]:
-    env, pg = _make(request.param)
-    app = ContractApplication(env=env)
-    if pg is not None:
-        with app.recorder.datastore.transaction(commit=True) as curs:  # type: ignore[attr-defined]
-            table = app.recorder.events_table_name  # type: ignore[attr-defined]
-            curs.execute(f"TRUNCATE TABLE {table} RESTART IDENTITY")
-    app.close()
-    yield request.param, env
+@contextlib.contextmanager
+def postgres_store() -> Iterator[dict[str, str]]:
+    """Event store settings for a new schema (dropped afterwards) in the
+    test database pytest-django made for this worker."""
+    database = dict(connections["default"].settings_dict)
+    assert database["NAME"].startswith("test_"), "the test database is not set up"
+    schema = f"contract_{uuid4().hex[:16]}"
+    with _postgres(database) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        env = event_store_env(database, "", create_table=True)
+        yield {**env, "POSTGRES_SCHEMA": schema}
+    finally:
+        with _postgres(database) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _open(app: TicketsApplication) -> UUID:
@@ -202,3 +239,29 @@ def test_two_concurrent_commands_one_wins_and_exactly_one_event_is_stored(
         if racer is not setup:
             racer.close()
     setup.close()
+
+
+@pytest.mark.parametrize(
+    "store", [pytest.param("postgres", marks=pytest.mark.django_db)], indirect=True
+)
+def test_each_postgres_contract_test_has_a_store_of_its_own_in_the_test_database(
+    store: tuple[str, dict[str, str]],
+) -> None:
+    """Tests run in parallel (pytest-xdist): one test setting up its store
+    while another writes must not touch the other's events, and none may
+    write to the database DATABASE_URL names."""
+    _, env = store
+    test_database = connections["default"].settings_dict["NAME"]
+    assert env["POSTGRES_DBNAME"] == test_database
+    configured = dj_database_url.parse(os.environ["DATABASE_URL"])["NAME"]
+    assert test_database.startswith("test_") and test_database != configured
+    mine = ContractApplication(env=env)
+    _open(mine)
+    with postgres_store() as other_env:  # another test starting meanwhile
+        other = ContractApplication(env=other_env)
+        _open(other)
+        _open(other)
+        assert len(other.recorder.select_notifications(start=1, limit=10)) == 2
+        other.close()
+    assert len(mine.recorder.select_notifications(start=1, limit=10)) == 1
+    mine.close()
