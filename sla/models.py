@@ -317,6 +317,38 @@ class SLAPolicyVersion(ImmutableVersion):
 # ---------------------------------------------------------------------------
 
 
+def clock_state_conditions(
+    now: Any,
+    *,
+    state: str = "state",
+    warn_at: str = "warn_at",
+    due_at: str = "due_at",
+) -> dict[str, models.Q]:
+    """The one definition of where a response or resolution clock stands at
+    ``now``, as query conditions keyed by state: ``on_track`` (running,
+    before its warning time), ``at_risk`` (running, warned, not yet due),
+    ``breached`` (running past its due time, whether or not a sweep has
+    recorded it yet), ``paused``, ``answered`` (stopped, in time or late)
+    and ``none`` (no clock). The field names say where the clock's state
+    and times are (an SLAClock's own fields, or a queue's annotations)."""
+    running = models.Q(**{state: SLAClock.State.RUNNING})
+    return {
+        "on_track": running
+        & models.Q(**{f"{warn_at}__gt": now})
+        & models.Q(**{f"{due_at}__gt": now}),
+        "at_risk": running
+        & models.Q(**{f"{warn_at}__lte": now})
+        & models.Q(**{f"{due_at}__gt": now}),
+        "breached": models.Q(**{state: SLAClock.State.BREACHED_RUNNING})
+        | (running & models.Q(**{f"{due_at}__lte": now})),
+        "paused": models.Q(**{state: SLAClock.State.PAUSED}),
+        "answered": models.Q(
+            **{f"{state}__in": [SLAClock.State.MET, SLAClock.State.BREACHED]}
+        ),
+        "none": models.Q(**{f"{state}__isnull": True}),
+    }
+
+
 class SLAClock(models.Model):
     """One row per clock: a stint's response (or ownership) clock, or the
     ticket-level resolution clock (no handoff). Maintained by
@@ -414,6 +446,12 @@ class SLANotification(models.Model):
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Set while one worker is emailing it (a claim other senders "
+        "respect for 5 minutes).",
+    )
     recipients = models.TextField(blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

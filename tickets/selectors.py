@@ -181,7 +181,7 @@ class TicketFilters:
 def ticket_list(user: Any, filters: TicketFilters) -> QuerySet[TicketSummary]:
     """Visible tickets matching ``filters``, clocks prefetched (2 queries
     per page whatever its size)."""
-    from sla.models import SLAClock
+    from sla.models import SLAClock, clock_state_conditions
 
     queryset = visible_tickets(user)
     exact = {
@@ -196,18 +196,16 @@ def ticket_list(user: Any, filters: TicketFilters) -> QuerySet[TicketSummary]:
     queryset = queryset.filter(**{k: v for k, v in exact.items() if v})
     if filters.updated_since is not None:
         queryset = queryset.filter(updated_at__gte=filters.updated_since)
+    states = clock_state_conditions(clock.now())
     if filters.breached is not None:
+        # Any clock breached: recorded by a sweep, or running past due.
         breached = SLAClock.objects.filter(
-            ticket_id=OuterRef("pk"), breach_recorded=True
+            Q(breach_recorded=True) | states["breached"], ticket_id=OuterRef("pk")
         )
         queryset = queryset.filter(
             Exists(breached) if filters.breached else ~Exists(breached)
         )
     if filters.at_risk is not None:
-        risky = SLAClock.objects.filter(
-            ticket_id=OuterRef("pk"),
-            state=SLAClock.State.RUNNING,
-            warn_at__lte=clock.now(),
-        )
+        risky = SLAClock.objects.filter(states["at_risk"], ticket_id=OuterRef("pk"))
         queryset = queryset.filter(Exists(risky) if filters.at_risk else ~Exists(risky))
     return _with_clocks(queryset)

@@ -17,7 +17,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -27,7 +27,7 @@ from django.utils.translation import gettext
 
 from departments.models import Department
 from departments.selectors import memberships_for_user
-from sla.models import SLAClock
+from sla.models import SLAClock, clock_state_conditions
 from sla.selectors import business_seconds_left
 from tickets import clock, selectors, services
 from tickets.admin.visibility import TicketDataAdmin, request_visibility
@@ -158,16 +158,7 @@ class ClockStateFilter(admin.SimpleListFilter):
 def filter_clock_state(
     queryset: QuerySet[Any], state: str | None, now: datetime
 ) -> QuerySet[Any]:
-    running = Q(clock_state=SLAClock.State.RUNNING)
-    conditions = {
-        "on_track": running & Q(warn_at__gt=now) & Q(due_at__gt=now),
-        "at_risk": running & Q(warn_at__lte=now) & Q(due_at__gt=now),
-        "breached": Q(clock_state=SLAClock.State.BREACHED_RUNNING)
-        | (running & Q(due_at__lte=now)),
-        "paused": Q(clock_state=SLAClock.State.PAUSED),
-        "answered": Q(clock_state__in=[SLAClock.State.MET, SLAClock.State.BREACHED]),
-        "none": Q(clock_state__isnull=True),
-    }
+    conditions = clock_state_conditions(now, state="clock_state")
     return queryset.filter(conditions[state]) if state in conditions else queryset
 
 
@@ -434,27 +425,12 @@ class QueueAdmin(TicketDataAdmin):
                     TicketSummary.objects.filter(owner=code, status__in=OPEN_STATUSES)
                 )
             )
-            running = Q(clock_state=SLAClock.State.RUNNING)
+            conditions = clock_state_conditions(now, state="clock_state")
             counts = base.aggregate(
-                on_track=Count(
-                    "pk", filter=running & Q(warn_at__gt=now) & Q(due_at__gt=now)
-                ),
-                at_risk=Count(
-                    "pk", filter=running & Q(warn_at__lte=now) & Q(due_at__gt=now)
-                ),
-                breached=Count(
-                    "pk",
-                    filter=Q(clock_state=SLAClock.State.BREACHED_RUNNING)
-                    | (running & Q(due_at__lte=now)),
-                ),
-                paused=Count("pk", filter=Q(clock_state=SLAClock.State.PAUSED)),
-                answered=Count(
-                    "pk",
-                    filter=Q(
-                        clock_state__in=[SLAClock.State.MET, SLAClock.State.BREACHED]
-                    ),
-                ),
-                no_sla=Count("pk", filter=Q(clock_state__isnull=True)),
+                **{
+                    ("no_sla" if name == "none" else name): Count("pk", filter=q)
+                    for name, q in conditions.items()
+                }
             )
         context = {
             **(extra_context or {}),
