@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 
 from departments.models import Department, Membership
 from sla.models import (
@@ -36,6 +36,9 @@ from tickets.models import TicketSummary
 from tickets.services import project_up_to
 
 logger = logging.getLogger(__name__)
+
+#: How long a sender's claim on an SLA notification it is emailing holds.
+NOTIFICATION_LEASE = timedelta(minutes=5)
 
 
 # ---------------------------------------------------------------------------
@@ -226,14 +229,21 @@ def notification_send(*, position: int) -> bool:
     sent (no recipients: recorded on the row). A mail failure is recorded
     on the row and raised; the sweep re-sends unsent rows.
 
-    The row is read, the mail sent and the outcome saved in separate short
-    steps: no database transaction is held across the SMTP call.
+    The row is claimed, the mail sent and the outcome saved in separate
+    short steps: no database transaction is held across the SMTP call. Of
+    two senders (the task enqueued by the projection and the sweep's
+    safety net, on two workers) only the one that claims the row sends; a
+    claim older than NOTIFICATION_LEASE is a sender that died mid-send.
     """
-    row = SLANotification.objects.filter(
-        position=position, sent_at__isnull=True
-    ).first()
-    if row is None:
+    now = clock.now()
+    claimed = (
+        SLANotification.objects.filter(position=position, sent_at__isnull=True)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - NOTIFICATION_LEASE))
+        .update(claimed_at=now)
+    )
+    if not claimed:
         return False
+    row = SLANotification.objects.get(position=position)
     ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
     subject_line = ticket.subject if ticket else str(row.ticket_id)
     what = (
@@ -244,6 +254,7 @@ def notification_send(*, position: int) -> bool:
     if not recipients:
         SLANotification.objects.filter(pk=row.pk).update(
             attempts=attempts,
+            claimed_at=None,
             sent_at=clock.now(),
             last_error="Not sent: the department has no email address and no "
             "member has one.",
@@ -264,13 +275,15 @@ def notification_send(*, position: int) -> bool:
         )
     except Exception as error:
         SLANotification.objects.filter(pk=row.pk).update(
-            attempts=attempts, last_error=f"{type(error).__name__}: {error}"[:2000]
+            attempts=attempts,
+            claimed_at=None,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
         )
         raise
-    # Only the first sender marks it sent (a concurrent resend may race).
     return bool(
         SLANotification.objects.filter(pk=row.pk, sent_at__isnull=True).update(
             attempts=attempts,
+            claimed_at=None,
             recipients=", ".join(recipients),
             sent_at=clock.now(),
             last_error="",

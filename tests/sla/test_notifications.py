@@ -81,3 +81,30 @@ def test_clock_entries_are_internal_only(org: helpers.Org) -> None:
     assert all(e.audience == "internal" for e in clock_entries)
     [breach] = [e for e in clock_entries if e.event_type == "SLABreached"]
     assert breach.text == "FIN response SLA breached: it was due 2026-03-02 03:00 UTC."
+
+
+def test_a_notification_another_sender_is_emailing_is_not_sent_again(
+    org: helpers.Org,
+) -> None:
+    """The projection's enqueued task and the sweep's safety net can reach
+    one row at the same moment on two workers: only the one that claims it
+    sends. A claim older than the lease is a sender that died mid-send."""
+    _breached_ticket(org)
+    at = T0 + timedelta(hours=3)
+    with time_machine.travel(at, tick=False):
+        sla_services.sla_sweep()
+    [row] = SLANotification.objects.all()
+    # Another worker claimed it a moment ago and is talking to SMTP.
+    SLANotification.objects.filter(pk=row.pk).update(claimed_at=at)
+    with time_machine.travel(at + timedelta(seconds=1), tick=False):
+        assert sla_services.notification_send(position=row.position) is False
+        assert sweep_sla_clocks()["notifications_resent"] == 0
+    assert mail.outbox == []
+    # That worker died: after the lease the row is sent, once.
+    later = at + sla_services.NOTIFICATION_LEASE + timedelta(seconds=1)
+    with time_machine.travel(later, tick=False):
+        assert sla_services.notification_send(position=row.position) is True
+        assert sla_services.notification_send(position=row.position) is False
+    assert len(mail.outbox) == 1
+    row.refresh_from_db()
+    assert row.sent_at is not None and row.claimed_at is None and row.attempts == 1
