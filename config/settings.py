@@ -243,6 +243,9 @@ CACHES = {
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": str(VAR_DIR / "cache"),
+            # Past MAX_ENTRIES Django deletes a random third of the files,
+            # throttle and lockout counters included: keep it far away.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     )
 }
