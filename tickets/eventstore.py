@@ -440,6 +440,10 @@ class SealingPostgresApplicationRecorder(
         super()._insert_stored_events(curs, stored_events, **kwargs)
         if not stored_events:
             return
+        # Never prepared: when the events' INSERT fails in the pipeline, the
+        # server skips these statements, and psycopg would still remember a
+        # statement prepared in that batch as prepared ("prepared statement
+        # _pg3_N does not exist" on the connection's next use).
         with curs.connection.cursor() as own:
             self._insert_seal_rows(own, seals)
             if receipt is not None:
@@ -448,6 +452,7 @@ class SealingPostgresApplicationRecorder(
                         "INSERT INTO {schema}.{receipts} VALUES (%s,%s,%s,%s,%s,%s)"
                     ),
                     receipt,
+                    prepare=False,
                 )
 
     def _previous_seals(
@@ -463,6 +468,7 @@ class SealingPostgresApplicationRecorder(
                 "(SELECT * FROM unnest(%s::uuid[], %s::bigint[]))"
             ),
             ([oid for oid, _ in wanted], [version for _, version in wanted]),
+            prepare=False,
         )
         return {
             UUID(str(row["originator_id"])): bytes(row["seal"])
@@ -482,6 +488,7 @@ class SealingPostgresApplicationRecorder(
                 [version for _, version, _ in rows],
                 [seal for _, _, seal in rows],
             ),
+            prepare=False,
         )
 
     def _fetchone(self, template: str, params: Sequence[Any] = ()) -> Any:

@@ -20,9 +20,10 @@ from uuid import UUID, uuid4
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from eventsourcing.persistence import RecordConflictError
 
 from tests.helpers import Org, event_count, open_ticket
-from tickets import services
+from tickets import clock, services
 from tickets.application import TicketsApplication, get_tickets_application
 from tickets.eventstore import (
     GENESIS,
@@ -346,3 +347,32 @@ def test_events_written_before_sealing_are_sealed_once_and_no_later_ones(
     assert seal_legacy_events(app) == 0
     report = verify_log(app)
     assert report.problem is not None and "has no seal" in report.problem.what
+
+
+def test_conflicting_saves_leave_the_connection_usable(
+    org: Org, app: TicketsApplication
+) -> None:
+    """A save that loses a race fails inside the store's write pipeline;
+    the seal statements queued behind it must not leave the connection
+    believing in a prepared statement the server never made (seen on
+    PostgreSQL as "prepared statement _pg3_N does not exist"). One pooled
+    connection, so every save reuses it."""
+    ticket_id = open_ticket(org)
+    own = app
+    if _on_postgres(app):
+        own = TicketsApplication(
+            env={**app.env, "POSTGRES_POOL_SIZE": "1", "POSTGRES_MAX_OVERFLOW": "0"}
+        )
+    actor = org.agent("CS").actor_for("CS", "CS")
+    try:
+        for attempt in range(12):  # past psycopg's prepare threshold
+            first, second = own.get_ticket(ticket_id), own.get_ticket(ticket_id)
+            first.add_note(body=f"kept {attempt}", actor=actor, at=clock.now())
+            second.add_note(body=f"lost {attempt}", actor=actor, at=clock.now())
+            own.save(first)
+            with pytest.raises(RecordConflictError):
+                own.save(second)
+        assert verify_log(own).ok and verify_log(own).checked == 13
+    finally:
+        if own is not app:
+            own.close()
