@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connections
 
 from tests import helpers
@@ -76,6 +77,15 @@ def _uses_database(request: pytest.FixtureRequest) -> bool:
         names & {"db", "transactional_db", "django_db_reset_sequences"}
         or request.node.get_closest_marker("django_db")
     )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Throttle, lockout and failure counters live in the cache: every test
+    starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

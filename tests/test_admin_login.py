@@ -16,7 +16,6 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -30,13 +29,6 @@ ELSEWHERE = "10.2.2.2"
 LOCKED_OUT = "Too many failed login attempts"
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

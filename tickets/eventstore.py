@@ -140,6 +140,38 @@ class IntegrityRecorder:
         raise NotImplementedError
 
 
+def _receipt(row: Any) -> Receipt:
+    return Receipt(
+        command_id=row["command_id"],
+        fingerprint=row["fingerprint"],
+        originator_id=UUID(str(row["originator_id"])),
+        first_version=row["first_version"],
+        last_version=row["last_version"],
+        detail=row["detail"],
+        position=row["position"],
+    )
+
+
+def _sealed(row: Any) -> SealedRow:
+    return SealedRow(
+        position=row["position"],
+        originator_id=UUID(str(row["originator_id"])),
+        version=row["originator_version"],
+        topic=row["topic"],
+        state=bytes(row["state"]),
+        seal=None if row["seal"] is None else bytes(row["seal"]),
+    )
+
+
+def _checkpoint(row: Any) -> Checkpoint:
+    return Checkpoint(
+        position=row["position"],
+        event_count=row["event_count"],
+        log_hash=bytes(row["log_hash"]),
+        created_at=row["created_at"],
+    )
+
+
 def _chain(
     stored_events: Iterable[StoredEvent], previous: dict[UUID, bytes]
 ) -> list[tuple[UUID, int, bytes]]:
@@ -270,17 +302,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
                 (command_id,),
             )
             row = c.fetchone()
-        if row is None:
-            return None
-        return Receipt(
-            command_id=row["command_id"],
-            fingerprint=row["fingerprint"],
-            originator_id=UUID(row["originator_id"]),
-            first_version=row["first_version"],
-            last_version=row["last_version"],
-            detail=row["detail"],
-            position=row["position"],
-        )
+        return None if row is None else _receipt(row)
 
     def select_sealed(self, after: int, limit: int) -> list[SealedRow]:
         with self.datastore.transaction(commit=False) as c:
@@ -294,17 +316,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
                 "WHERE e.rowid > ? ORDER BY e.rowid LIMIT ?",
                 (after, limit),
             )
-            return [
-                SealedRow(
-                    position=row["position"],
-                    originator_id=UUID(row["originator_id"]),
-                    version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                    seal=None if row["seal"] is None else bytes(row["seal"]),
-                )
-                for row in c.fetchall()
-            ]
+            return [_sealed(row) for row in c.fetchall()]
 
     def select_seal(self, originator_id: UUID, version: int) -> bytes | None:
         with self.datastore.transaction(commit=False) as c:
@@ -362,15 +374,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
     def select_checkpoints(self) -> list[Checkpoint]:
         with self.datastore.transaction(commit=False) as c:
             c.execute(f"SELECT * FROM {self.checkpoints_table} ORDER BY position")
-            return [
-                Checkpoint(
-                    position=row["position"],
-                    event_count=row["event_count"],
-                    log_hash=bytes(row["log_hash"]),
-                    created_at=row["created_at"],
-                )
-                for row in c.fetchall()
-            ]
+            return [_checkpoint(row) for row in c.fetchall()]
 
 
 # ---------------------------------------------------------------------------
@@ -503,17 +507,7 @@ class SealingPostgresApplicationRecorder(
             "AND e.originator_version = r.last_version WHERE r.command_id = %s",
             (command_id,),
         )
-        if row is None:
-            return None
-        return Receipt(
-            command_id=row["command_id"],
-            fingerprint=row["fingerprint"],
-            originator_id=UUID(str(row["originator_id"])),
-            first_version=row["first_version"],
-            last_version=row["last_version"],
-            detail=row["detail"],
-            position=row["position"],
-        )
+        return None if row is None else _receipt(row)
 
     def select_sealed(self, after: int, limit: int) -> list[SealedRow]:
         with self.datastore.transaction(commit=False) as curs:
@@ -529,17 +523,7 @@ class SealingPostgresApplicationRecorder(
                 ),
                 (after, limit),
             )
-            return [
-                SealedRow(
-                    position=row["position"],
-                    originator_id=UUID(str(row["originator_id"])),
-                    version=row["originator_version"],
-                    topic=row["topic"],
-                    state=bytes(row["state"]),
-                    seal=None if row["seal"] is None else bytes(row["seal"]),
-                )
-                for row in curs.fetchall()
-            ]
+            return [_sealed(row) for row in curs.fetchall()]
 
     def select_seal(self, originator_id: UUID, version: int) -> bytes | None:
         row = self._fetchone(
@@ -590,12 +574,4 @@ class SealingPostgresApplicationRecorder(
             curs.execute(
                 self._sql("SELECT * FROM {schema}.{checkpoints} ORDER BY position")
             )
-            return [
-                Checkpoint(
-                    position=row["position"],
-                    event_count=row["event_count"],
-                    log_hash=bytes(row["log_hash"]),
-                    created_at=row["created_at"],
-                )
-                for row in curs.fetchall()
-            ]
+            return [_checkpoint(row) for row in curs.fetchall()]

@@ -9,6 +9,21 @@ from rest_framework.test import APIClient
 from tests.helpers import Org
 from tickets.models import ApiToken
 
+#: Codes that say a request does not match the schema: a request the
+#: schema calls valid must never get one of these.
+SHAPE_CODES = {
+    "validation_failed",
+    "malformed_body",
+    "field_required",
+    "field_too_long",
+    "invalid_type",
+    "invalid_choice",
+    "invalid_scenario",
+    "invalid_idempotency_key",
+    "invalid_request",
+    "unsupported_media_type",
+}
+
 
 def token_client(user: Any, name: str = "Test integration") -> APIClient:
     _, key = ApiToken.issue(user=user, name=name)

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 from uuid import uuid4
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
@@ -29,13 +27,6 @@ OPEN = {
     "scenario": "refund",
     "external_ref": "CRM-1",
 }
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

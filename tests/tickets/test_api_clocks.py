@@ -25,12 +25,10 @@ Every ticket's resolution clock (Customer Service, 16 h) runs Monday
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 from uuid import UUID
 
 import pytest
-from django.core.cache import cache
 
 from sla import services as sla_services
 from tests.helpers import Org, open_ticket
@@ -53,13 +51,6 @@ RESOLUTION = {
     "policy_version": 1,
     "calendar_version": 1,
 }
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 class Tickets:

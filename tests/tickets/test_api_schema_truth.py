@@ -6,34 +6,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
 
 from tests.helpers import Org, event_count
-from tests.tickets.api_helpers import token_client
+from tests.tickets.api_helpers import SHAPE_CODES, token_client
 from tickets import clock, services
 from tickets.models import WebhookSubscription
-
-#: Codes that say a request does not match the schema.
-SHAPE_CODES = {
-    "validation_failed",
-    "malformed_body",
-    "field_required",
-    "field_too_long",
-    "invalid_type",
-    "invalid_choice",
-    "invalid_scenario",
-    "invalid_idempotency_key",
-    "unsupported_media_type",
-}
 
 
 def _document() -> dict[str, Any]:
@@ -109,13 +94,6 @@ def required_only_request(
             for name in schema.get("required", [])
         }
     return url, body
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -37,26 +37,12 @@ from sla import services as sla_services
 from sla.models import SLAClock
 from tests.helpers import Org, open_ticket
 from tests.sla.conftest import sla_org, z  # noqa: F401 -- the fixture, with policies
+from tests.tickets.api_helpers import SHAPE_CODES
 from tickets import services
 from tickets.api.authentication import TokenRateThrottle
 from tickets.models import ApiToken, TicketSummary, WebhookSubscription
 
 MAX_EXAMPLES = 8
-
-#: Codes that say a request does not match the schema: a request the
-#: schema calls valid must never get one of these.
-SHAPE_CODES = {
-    "validation_failed",
-    "malformed_body",
-    "field_required",
-    "field_too_long",
-    "invalid_type",
-    "invalid_choice",
-    "invalid_scenario",
-    "invalid_idempotency_key",
-    "invalid_request",
-    "unsupported_media_type",
-}
 
 
 def _openapi() -> dict[str, Any]:

@@ -9,13 +9,11 @@ stored: exactly one event, and the original status.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
 import pytest
 import time_machine
-from django.core.cache import cache
 
 from tests.helpers import Org, event_count, open_ticket, stored_events
 from tests.tickets.api_helpers import Clients
@@ -42,13 +40,6 @@ OPEN = {
 class WorkerKilled(BaseException):
     """Stands for the web worker dying (kill -9): not an Exception, so no
     handler in the request path turns it into a response."""
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

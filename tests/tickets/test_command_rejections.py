@@ -18,7 +18,6 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-from django.core.cache import cache
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
@@ -40,13 +39,6 @@ OPEN = {
     "customer_ref": "CUST-9",
     "channel": "web",
 }
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --- the commands, from the URL configuration ----------------------------------

@@ -12,7 +12,6 @@ from uuid import UUID
 
 import pytest
 import time_machine
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -28,13 +27,6 @@ MON_0200 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Shanghai, 03:00 Paris
 LUNCH = dict.fromkeys(
     ["monday", "tuesday", "wednesday", "thursday", "friday"], "09:00-12:00, 13:00-18:00"
 )
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
@@ -24,13 +23,6 @@ from tests.tickets.api_helpers import token_client
 from tests.tickets.test_webhooks import Receiver, subscribe
 from tickets import services, webhooks
 from tickets.models import TicketSummary, WebhookDelivery
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @contextmanager

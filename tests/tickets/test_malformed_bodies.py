@@ -5,11 +5,9 @@ schema, so an endpoint added later is covered without editing this file."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from rest_framework.test import APIClient
@@ -55,13 +53,6 @@ def post_operations() -> list[tuple[str, str]]:
 
 
 POSTS = post_operations()
-
-
-@pytest.fixture(autouse=True)
-def _clear_throttle_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -27,7 +27,6 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.test import Client, RequestFactory, override_settings
 from rest_framework.request import Request
 from rest_framework.test import APIClient
@@ -40,13 +39,6 @@ RATE, LIMIT = "60/min", 60
 THREADS, ATTEMPTS = 8, 30
 REDIS_URL = "redis://127.0.0.1:6379/0"
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 # --- a valid credential always works ----------------------------------------

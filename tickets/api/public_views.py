@@ -83,7 +83,7 @@ class PublicReplyApi(PublicApi):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.CustomerTimelineSerializer,
-            400: s.problems("ticket_resolved", "ticket_closed", "invalid_characters"),
+            400: s.problems(*s.OPEN_FOR_WORK),
             **PUBLIC_COMMAND_ERRORS,
         },
     )
@@ -111,15 +111,7 @@ class PublicRatingApi(PublicApi):
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.CustomerTimelineSerializer,
-            400: s.problems(
-                "ticket_closed",
-                "ticket_not_resolved",
-                "invalid_characters",
-                "unknown_handoff",
-                "handoff_not_finished",
-                "already_rated",
-                "invalid_score",
-            ),
+            400: s.problems(*s.RATING_REFUSALS),
             **PUBLIC_COMMAND_ERRORS,
         },
     )

@@ -180,6 +180,20 @@ def problems(*codes: str) -> OpenApiResponse:
     )
 
 
+#: The rules a command on a ticket that must be open for work refuses by.
+OPEN_FOR_WORK = ("ticket_resolved", "ticket_closed", "invalid_characters")
+#: The rules a rating (staff or customer) refuses by.
+RATING_REFUSALS = (
+    "ticket_closed",
+    "ticket_not_resolved",
+    "invalid_characters",
+    "unknown_handoff",
+    "handoff_not_finished",
+    "already_rated",
+    "invalid_score",
+)
+
+
 # -- inputs --------------------------------------------------------------------
 
 

@@ -342,7 +342,6 @@ def command(
 
 #: A resolved or closed ticket refuses work; text may not hold control
 #: characters.
-OPEN_FOR_WORK = ("ticket_resolved", "ticket_closed", "invalid_characters")
 
 TicketHandOffApi = command(
     "hand_off",
@@ -352,7 +351,7 @@ TicketHandOffApi = command(
     ),
     "Hand the ticket to another department (starts its response clock)",
     refusals=(
-        *OPEN_FOR_WORK,
+        *s.OPEN_FOR_WORK,
         "reason_required",
         "handoff_to_current_owner",
         "department_inactive",
@@ -366,7 +365,7 @@ TicketRespondApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Reply publicly to the customer (owner only)",
-    refusals=OPEN_FOR_WORK,
+    refusals=s.OPEN_FOR_WORK,
 )
 TicketAddNoteApi = command(
     "add_note",
@@ -375,7 +374,7 @@ TicketAddNoteApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Add an internal note (never shown to customers)",
-    refusals=OPEN_FOR_WORK,
+    refusals=s.OPEN_FOR_WORK,
 )
 TicketCustomerReplyApi = command(
     "customer_reply",
@@ -384,7 +383,7 @@ TicketCustomerReplyApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Record the customer's message (ends waiting, resumes clocks)",
-    refusals=OPEN_FOR_WORK,
+    refusals=s.OPEN_FOR_WORK,
 )
 TicketWaitApi = command(
     "wait",
@@ -393,7 +392,7 @@ TicketWaitApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Start waiting on the customer (pauses clocks)",
-    refusals=(*OPEN_FOR_WORK, "already_waiting"),
+    refusals=(*s.OPEN_FOR_WORK, "already_waiting"),
 )
 TicketEndWaitingApi = command(
     "end_waiting",
@@ -402,7 +401,7 @@ TicketEndWaitingApi = command(
         principal=p, ticket_id=t, expected_version=v
     ),
     "Stop waiting on the customer (resumes clocks)",
-    refusals=(*OPEN_FOR_WORK, "not_waiting"),
+    refusals=(*s.OPEN_FOR_WORK, "not_waiting"),
 )
 TicketResolveApi = command(
     "resolve",
@@ -411,7 +410,7 @@ TicketResolveApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Resolve the ticket with a root cause",
-    refusals=OPEN_FOR_WORK,
+    refusals=s.OPEN_FOR_WORK,
 )
 TicketReopenApi = command(
     "reopen",
@@ -443,7 +442,7 @@ TicketAssignApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Assign a member of the owning department",
-    refusals=(*OPEN_FOR_WORK, "unknown_agent", "assignee_not_member", "no_change"),
+    refusals=(*s.OPEN_FOR_WORK, "unknown_agent", "assignee_not_member", "no_change"),
 )
 TicketPriorityApi = command(
     "change_priority",
@@ -452,7 +451,7 @@ TicketPriorityApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Change the priority",
-    refusals=(*OPEN_FOR_WORK, "no_change"),
+    refusals=(*s.OPEN_FOR_WORK, "no_change"),
 )
 TicketScenarioApi = command(
     "change_scenario",
@@ -461,7 +460,7 @@ TicketScenarioApi = command(
         principal=p, ticket_id=t, expected_version=v, **d
     ),
     "Change the business scenario",
-    refusals=(*OPEN_FOR_WORK, "no_change"),
+    refusals=(*s.OPEN_FOR_WORK, "no_change"),
 )
 
 
@@ -484,15 +483,7 @@ TicketRateApi = command(
     s.RatingInputSerializer,
     _rate,
     "Record the customer's rating of a finished handoff (or of the whole ticket)",
-    refusals=(
-        "ticket_closed",
-        "ticket_not_resolved",
-        "invalid_characters",
-        "unknown_handoff",
-        "handoff_not_finished",
-        "already_rated",
-        "invalid_score",
-    ),
+    refusals=s.RATING_REFUSALS,
 )
 
 
