@@ -66,11 +66,14 @@ def seal_of(
 class CommandKey:
     """Identifies one client command (an idempotency key in its caller's
     scope) and the request it came with. ``detail`` is the command's result
-    detail (e.g. a new dispute's id), kept in the receipt for replays."""
+    detail (e.g. a new dispute's id), kept in the receipt for replays.
+    ``answer_lost``: an earlier attempt under this key never gave its caller
+    an answer (it died after storing, before responding); not stored."""
 
     id: str
     fingerprint: str
     detail: str | None = None
+    answer_lost: bool = False
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,10 @@ class IntegrityRecorder:
         """A seal whose event is gone (deleted), if any."""
         raise NotImplementedError
 
-    def first_sealed_position(self) -> int | None:
+    def legacy_boundary(self) -> int:
+        """The last log position written before this store sealed its
+        events (fixed when the seal tables were created; 0 for a store that
+        sealed from its first event)."""
         raise NotImplementedError
 
     def insert_seals(self, rows: Sequence[tuple[UUID, int, bytes]]) -> None:
@@ -188,7 +194,8 @@ def _chain(
         else:
             raise UnsealedPredecessor(
                 f"Event {originator_id} v{event.originator_version - 1} has no "
-                "seal; run `manage.py seal_events`."
+                "seal: if it was written before sealing existed, run `manage.py "
+                "seal_events`; otherwise see `manage.py verify_events`."
             )
         seal = seal_of(
             prev, originator_id, event.originator_version, event.topic, event.state
@@ -239,6 +246,7 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
         self.seals_table = f"{events_table_name}_seals"
         self.receipts_table = f"{events_table_name}_receipts"
         self.checkpoints_table = f"{events_table_name}_checkpoints"
+        self.sealing_table = f"{events_table_name}_sealing"
         super().__init__(datastore, events_table_name)
 
     def construct_create_table_statements(self) -> list[str]:
@@ -255,6 +263,12 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
             f"CREATE TABLE IF NOT EXISTS {self.checkpoints_table} ("
             "position INTEGER PRIMARY KEY, event_count INTEGER NOT NULL, "
             "log_hash BLOB NOT NULL, created_at TEXT NOT NULL)",
+            # Where the events written before sealing end, fixed once.
+            f"CREATE TABLE IF NOT EXISTS {self.sealing_table} ("
+            "id INTEGER PRIMARY KEY CHECK (id = 1), "
+            "legacy_boundary INTEGER NOT NULL)",
+            f"INSERT OR IGNORE INTO {self.sealing_table} "
+            f"SELECT 1, COALESCE(MAX(rowid), 0) FROM {self.events_table_name}",
         ]
 
     def _insert_events(
@@ -344,16 +358,11 @@ class SealingSQLiteApplicationRecorder(SQLiteApplicationRecorder, IntegrityRecor
             return None
         return UUID(row["originator_id"]), row["originator_version"]
 
-    def first_sealed_position(self) -> int | None:
+    def legacy_boundary(self) -> int:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(
-                f"SELECT MIN(e.rowid) AS position FROM {self.events_table_name} e "
-                f"JOIN {self.seals_table} s "
-                "ON s.originator_id = e.originator_id "
-                "AND s.originator_version = e.originator_version"
-            )
+            c.execute(f"SELECT legacy_boundary FROM {self.sealing_table}")
             row = c.fetchone()
-        return None if row is None else row["position"]
+        return int(row["legacy_boundary"])
 
     def insert_seals(self, rows: Sequence[tuple[UUID, int, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as c:
@@ -392,6 +401,11 @@ class SealingPostgresApplicationRecorder(
         events_table_name: str = "stored_events",
     ) -> None:
         super().__init__(datastore, events_table_name=events_table_name)
+        if datastore.enable_db_functions:
+            raise ProgrammingError(
+                "POSTGRES_ENABLE_DB_FUNCTIONS would store events without seals "
+                "or command receipts: turn it off."
+            )
         schema = Identifier(self.datastore.schema)
         self._names = {
             "schema": schema,
@@ -399,6 +413,7 @@ class SealingPostgresApplicationRecorder(
             "seals": Identifier(f"{events_table_name}_seals"),
             "receipts": Identifier(f"{events_table_name}_receipts"),
             "checkpoints": Identifier(f"{events_table_name}_checkpoints"),
+            "sealing": Identifier(f"{events_table_name}_sealing"),
         }
         self.sql_create_statements.extend(
             [
@@ -418,6 +433,17 @@ class SealingPostgresApplicationRecorder(
                     "CREATE TABLE IF NOT EXISTS {schema}.{checkpoints} ("
                     "position bigint PRIMARY KEY, event_count bigint NOT NULL, "
                     "log_hash bytea NOT NULL, created_at text NOT NULL)"
+                ),
+                # Where the events written before sealing end, fixed once.
+                self._sql(
+                    "CREATE TABLE IF NOT EXISTS {schema}.{sealing} ("
+                    "id int PRIMARY KEY CHECK (id = 1), "
+                    "legacy_boundary bigint NOT NULL)"
+                ),
+                self._sql(
+                    "INSERT INTO {schema}.{sealing} "
+                    "SELECT 1, COALESCE(MAX(notification_id), 0) "
+                    "FROM {schema}.{events} ON CONFLICT (id) DO NOTHING"
                 ),
             ]
         )
@@ -545,13 +571,9 @@ class SealingPostgresApplicationRecorder(
             return None
         return UUID(str(row["originator_id"])), row["originator_version"]
 
-    def first_sealed_position(self) -> int | None:
-        row = self._fetchone(
-            "SELECT MIN(e.notification_id) AS position FROM {schema}.{events} e "
-            "JOIN {schema}.{seals} s ON s.originator_id = e.originator_id "
-            "AND s.originator_version = e.originator_version"
-        )
-        return None if row is None else row["position"]
+    def legacy_boundary(self) -> int:
+        row = self._fetchone("SELECT legacy_boundary FROM {schema}.{sealing}")
+        return int(row["legacy_boundary"])
 
     def insert_seals(self, rows: Sequence[tuple[UUID, int, bytes]]) -> None:
         with self.datastore.transaction(commit=True) as curs:

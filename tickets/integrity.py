@@ -191,6 +191,22 @@ def integrity_recorder(app: Any) -> IntegrityRecorder:
     return recorder
 
 
+def _walk_base(
+    stored: list[Checkpoint], published: list[Checkpoint]
+) -> Reference | None:
+    """Where an incremental walk starts: the last stored checkpoint, or the
+    last published one at or before it when any was published."""
+    if not stored:
+        return None
+    last = stored[-1]
+    if not published:
+        return Reference(last, "stored")
+    vouched = [c for c in published if c.position <= last.position]
+    if not vouched:
+        return None  # nothing outside the database vouches: walk it all
+    return Reference(max(vouched, key=lambda c: c.position), "published")
+
+
 def verify_log(
     app: Any,
     *,
@@ -199,13 +215,17 @@ def verify_log(
 ) -> Report:
     """Walk the log and check every link; stop at the first broken one.
 
-    From position 0 by default; with ``since_last_checkpoint``, from the
-    last stored checkpoint (which must itself match any published
-    checkpoint at its position). Every stored and ``published`` checkpoint
-    within the walk must be reproduced exactly; one that lies beyond the
-    log, or at a position that is no longer in it, is a problem too."""
+    From position 0 by default. With ``since_last_checkpoint``, from the
+    last stored checkpoint, or, when checkpoints were ``published``, from
+    the last published one at or before it: a stored checkpoint is only
+    trusted as far as a published one vouches for it, so a history
+    rewritten and re-checkpointed inside the database is still walked from
+    a hash kept outside it. Every stored and published checkpoint within
+    the walk must be reproduced exactly; one that lies beyond the log, or
+    at a position that is no longer in it, is a problem too."""
     recorder = integrity_recorder(app)
     stored = recorder.select_checkpoints()
+    published = list(published)
     references: dict[int, list[Reference]] = {}
     for checkpoint in stored:
         references.setdefault(checkpoint.position, []).append(
@@ -216,15 +236,16 @@ def verify_log(
             Reference(checkpoint, "published")
         )
     report = Report()
-    if since_last_checkpoint and stored:
-        base = stored[-1]
-        report.start = report.last_position = base.position
-        report.log_hash, report.event_count = base.log_hash, base.event_count
-        for reference in references.pop(base.position, []):
+    base = _walk_base(stored, published) if since_last_checkpoint else None
+    if base is not None:
+        report.start = report.last_position = base.checkpoint.position
+        report.log_hash = base.checkpoint.log_hash
+        report.event_count = base.checkpoint.event_count
+        for reference in references.pop(report.start, []):
             report.problem = _Walk(recorder, False, report).compare(reference)
             if report.problem:
                 return report
-        references = {p: refs for p, refs in references.items() if p > base.position}
+        references = {p: refs for p, refs in references.items() if p > report.start}
     walk = _Walk(recorder, report.start == 0, report, references)
     for row in _rows(recorder, report.start):
         report.problem = walk.check(row)
@@ -312,11 +333,14 @@ def configured_checkpoint_file() -> str:
 
 
 def take_checkpoint(app: Any, *, path: str | Path | None = None) -> Report:
-    """Verify what follows the last checkpoint and, if every link holds and
-    there is anything new, store and publish a checkpoint at the end of the
-    log. The report says what was checked; its problem, if any, is why no
-    checkpoint was taken."""
-    report = verify_log(app, since_last_checkpoint=True)
+    """Verify what follows the last checkpoint (the last published one, when
+    ``path`` holds any) and, if every link holds and there is anything new,
+    store and publish a checkpoint at the end of the log. The report says
+    what was checked; its problem, if any, is why no checkpoint was taken.
+    A published file that cannot be read is a problem too (``ValueError``).
+    """
+    published = read_published(path) if path and Path(path).exists() else []
+    report = verify_log(app, since_last_checkpoint=True, published=published)
     if not report.ok:
         logger.error("event log verification failed: %s", report.problem)
         return report
@@ -340,17 +364,19 @@ def take_checkpoint(app: Any, *, path: str | Path | None = None) -> Report:
 
 def seal_legacy_events(app: Any) -> int:
     """Seal the events written before sealing existed: the unsealed events
-    that precede the first sealed one in the log (all of them, if none is
-    sealed yet). Unsealed events after it are never sealed here: that is
-    what an event inserted behind Baton's back looks like, and
-    ``verify_events`` reports it. Returns how many events were sealed."""
+    up to the store's legacy boundary (the last position when the seal
+    tables were created). Resumable: an interrupted run is finished by the
+    next. Unsealed events after the boundary are never sealed here: that is
+    what an event inserted behind Baton's back (or by a process of an older
+    release still running) looks like, and ``verify_events`` reports it.
+    Returns how many events were sealed."""
     recorder = integrity_recorder(app)
-    first_sealed = recorder.first_sealed_position()
+    boundary = recorder.legacy_boundary()
     last: dict[UUID, tuple[int, bytes]] = {}
     pending: list[tuple[UUID, int, bytes]] = []
     sealed = 0
     for row in _rows(recorder, 0):
-        if first_sealed is not None and row.position >= first_sealed:
+        if row.position > boundary:
             break
         if row.seal is not None:
             last[row.originator_id] = (row.version, row.seal)

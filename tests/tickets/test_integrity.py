@@ -20,10 +20,10 @@ from uuid import UUID, uuid4
 import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
-from eventsourcing.persistence import RecordConflictError
+from eventsourcing.persistence import ProgrammingError, RecordConflictError
 
 from tests.helpers import Org, event_count, open_ticket
-from tickets import clock, services
+from tickets import clock, integrity, services
 from tickets.application import TicketsApplication, get_tickets_application
 from tickets.eventstore import (
     GENESIS,
@@ -49,6 +49,7 @@ def _sql(app: TicketsApplication, statement: str, params: tuple[Any, ...] = ()) 
         "events": table,
         "seals": f"{table}_seals",
         "checkpoints": f"{table}_checkpoints",
+        "sealing": f"{table}_sealing",
     }
     statement = statement.format(**names)
     if postgres:
@@ -242,6 +243,51 @@ def test_a_rewritten_chain_is_caught_by_the_published_checkpoint(
     assert "no longer matches the published checkpoint" in message
 
 
+def test_a_history_rewritten_and_checkpointed_again_is_caught_incrementally(
+    org: Org, app: TicketsApplication, tmp_path: Path
+) -> None:
+    """The incremental walk (and the worker's checkpoints) start from the
+    last *published* checkpoint, not from one the database alone vouches
+    for: rewriting covered history and storing a fresh checkpoint over it
+    does not pass, and no new checkpoint is published on top of it."""
+    ticket_id = _journey(org)
+    published = tmp_path / "checkpoints.jsonl"
+    assert take_checkpoint(app, path=published).ok
+    rows = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
+    chain = {r.version: r for r in rows if r.originator_id == ticket_id}
+    forged_state = chain[2].state.replace(b'"reason":"r"', b'"reason":"x"')
+    _sql(
+        app,
+        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
+        (forged_state, _id(app, ticket_id)),
+    )
+    prev = chain[1].seal
+    for version, state in ((2, forged_state), (3, chain[3].state)):
+        prev = seal_of(prev, ticket_id, version, chain[version].topic, state)
+        _sql(
+            app,
+            "UPDATE {seals} SET seal=? WHERE originator_id=? AND originator_version=?",
+            (prev, _id(app, ticket_id), version),
+        )
+    _sql(app, "DELETE FROM {checkpoints}")
+    _journey(org)  # more events, then the attacker's own checkpoint
+    assert take_checkpoint(app, path=tmp_path / "attacker.jsonl").ok
+    assert verify_log(app, since_last_checkpoint=True).ok  # the database agrees
+
+    report = verify_log(
+        app, since_last_checkpoint=True, published=read_published(published)
+    )
+    assert report.problem is not None and "stored checkpoint" in report.problem.what
+    message = _broken(
+        "verify_events", "--since-last-checkpoint", "--published", str(published)
+    )
+    assert "Broken link" in message
+    before = published.read_text()
+    _journey(org)
+    assert not take_checkpoint(app, path=published).ok
+    assert published.read_text() == before
+
+
 def test_events_deleted_from_before_a_checkpoint_are_reported(
     org: Org, app: TicketsApplication, tmp_path: Path
 ) -> None:
@@ -323,11 +369,19 @@ def test_the_audits_verify_the_log_first(org: Org, app: TicketsApplication) -> N
         assert str(ticket_id) in message
 
 
+def _as_if_written_before_sealing(app: TicketsApplication) -> None:
+    """What the migration finds on a store of an older release: events
+    without seals, and the boundary fixed at the last of them."""
+    _sql(app, "DELETE FROM {seals}")
+    last = app.recorder.max_notification_id()
+    _sql(app, "UPDATE {sealing} SET legacy_boundary=?", (last,))
+
+
 def test_events_written_before_sealing_are_sealed_once_and_no_later_ones(
     org: Org, app: TicketsApplication
 ) -> None:
     legacy = _journey(org)
-    _sql(app, "DELETE FROM {seals}")  # as if written before this change
+    _as_if_written_before_sealing(app)
     # A legacy ticket cannot grow an unsealed chain.
     with pytest.raises(UnsealedPredecessor):
         services.ticket_add_note(principal=org.agent("FIN"), ticket_id=legacy, body="n")
@@ -336,8 +390,8 @@ def test_events_written_before_sealing_are_sealed_once_and_no_later_ones(
     assert verify_log(app).ok
     assert _call("seal_events") == "Sealed 0 event(s).\n"
     services.ticket_add_note(principal=org.agent("FIN"), ticket_id=legacy, body="n")
-    # An unsealed event after the first sealed one is what an insertion
-    # behind Baton's back looks like: never sealed, always reported.
+    # An unsealed event after the boundary is what an insertion behind
+    # Baton's back looks like: never sealed, always reported.
     _sql(
         app,
         "INSERT INTO {events} (originator_id, originator_version, topic, state) "
@@ -347,6 +401,34 @@ def test_events_written_before_sealing_are_sealed_once_and_no_later_ones(
     assert seal_legacy_events(app) == 0
     report = verify_log(app)
     assert report.problem is not None and "has no seal" in report.problem.what
+
+
+def test_an_interrupted_sealing_is_finished_by_the_next_run(
+    org: Org, app: TicketsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seals are committed in pages: a migration that dies after the first
+    page leaves the rest for the next run, not unsealed for good."""
+    for _ in range(3):
+        _journey(org)
+    _as_if_written_before_sealing(app)
+    monkeypatch.setattr(integrity, "PAGE", 4)
+    recorder: Any = app.recorder
+    insert = recorder.insert_seals
+    calls: list[int] = []
+
+    def dies_on_the_second_page(rows: Any) -> None:
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        insert(rows)
+
+    monkeypatch.setattr(recorder, "insert_seals", dies_on_the_second_page)
+    with pytest.raises(KeyboardInterrupt):
+        seal_legacy_events(app)
+    monkeypatch.setattr(recorder, "insert_seals", insert)
+    assert not verify_log(app).ok
+    assert seal_legacy_events(app) == 9 - 4
+    assert verify_log(app).ok and verify_log(app).checked == 9
 
 
 def test_conflicting_saves_leave_the_connection_usable(
@@ -376,3 +458,25 @@ def test_conflicting_saves_leave_the_connection_usable(
     finally:
         if own is not app:
             own.close()
+
+
+def test_the_database_insert_function_cannot_bypass_the_seals(
+    org: Org, app: TicketsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eventsourcing's PostgreSQL insert function skips the recorder's own
+    statements: the environment cannot switch it on, and a store built with
+    it refuses to start."""
+    if not _on_postgres(app):
+        pytest.skip("PostgreSQL only: the insert function is PostgreSQL's")
+    monkeypatch.setenv("POSTGRES_ENABLE_DB_FUNCTIONS", "y")
+    from tickets.application import default_env
+
+    env = default_env()
+    assert env["POSTGRES_ENABLE_DB_FUNCTIONS"] == "n"
+    with pytest.raises(ProgrammingError, match="without seals"):
+        TicketsApplication(env={**env, "POSTGRES_ENABLE_DB_FUNCTIONS": "y"})
+    fresh = TicketsApplication(env=env)  # the environment's "y" loses
+    try:
+        assert not fresh.recorder.datastore.enable_db_functions  # type: ignore[attr-defined]
+    finally:
+        fresh.close()

@@ -18,9 +18,12 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = take_checkpoint(
-            get_tickets_application(), path=configured_checkpoint_file()
-        )
+        try:
+            report = take_checkpoint(
+                get_tickets_application(), path=configured_checkpoint_file()
+            )
+        except ValueError as error:  # an unreadable published file
+            raise CommandError(f"No checkpoint: {error}") from None
         if not report.ok:
             raise CommandError(f"No checkpoint: broken link at {report.problem}.")
         if report.checked == 0:
