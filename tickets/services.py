@@ -20,7 +20,11 @@ from django.contrib.auth import get_user_model
 from departments.models import Department, Membership
 from departments.selectors import default_front_line, memberships_for_user
 from tickets import clock
-from tickets.application import CommandResult, get_tickets_application
+from tickets.application import (
+    CommandResult,
+    get_tickets_application,
+    replaying_a_lost_answer,
+)
 from tickets.domain import (
     ActorKind,
     AgentRef,
@@ -218,11 +222,14 @@ def ticket_open(
     from tickets.customer import customer_link_issue
     from tickets.models import CustomerAccess
 
-    if result.replayed and (
-        CustomerAccess.objects.filter(ticket_id=result.ticket_id).exists()
+    if (
+        result.replayed
+        and not replaying_a_lost_answer()
+        and CustomerAccess.objects.filter(ticket_id=result.ticket_id).exists()
     ):
-        # A retry of an open that completed: its link was issued (and shown
-        # once) then; a new one would revoke it.
+        # A retry of an open that was answered: its link was shown once
+        # then, and a new one would revoke it. (A retry whose first answer
+        # was lost gets a new link: nobody has seen the first.)
         return dataclasses.replace(result, detail={"customer_token": None})
     token = customer_link_issue(ticket_id=result.ticket_id, issued_by=principal.name)
     return dataclasses.replace(result, detail={"customer_token": token})

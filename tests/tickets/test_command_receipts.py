@@ -176,6 +176,12 @@ def test_a_retry_with_another_body_after_the_abandon_window_is_refused(
     assert other.status_code == 422
     assert other["Content-Type"] == "application/problem+json"
     assert other.json()["code"] == "idempotency_key_reused"
+    # The refusal is kept like any answer: a retry is refused again at
+    # once, not told the key is still in progress.
+    assert IdempotencyRecord.objects.get(key="n").status == 422
+    again = cs.post(url, {"body": "second"}, format="json", HTTP_IDEMPOTENCY_KEY="n")
+    assert again.status_code == 422
+    assert again.json()["code"] == "idempotency_key_reused"
     assert event_count() == events
     assert [e.body for e in _events_of_type(ticket_id, Ticket.NoteAdded)] == ["first"]
 
@@ -351,3 +357,34 @@ def test_a_dispute_replayed_from_its_receipt_returns_the_same_dispute_id(
         )
     assert again.replayed and again.detail == first.detail
     assert len(_events_of_type(ticket_id, Ticket.DisputeOpened)) == 1
+
+
+def test_no_transaction_is_open_while_a_webhook_host_is_resolved(
+    clients: Clients, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Resolving the receiver's host is a network call that can take many
+    seconds: it must not run inside the transaction that keeps the
+    response (on SQLite that transaction holds the database's write lock)."""
+    import socket
+
+    from django.db import connection
+
+    from tickets import outbound
+
+    baseline = list(connection.savepoint_ids)  # the test's own transaction
+    seen: list[list[str]] = []
+    real = socket.getaddrinfo
+
+    def resolving(host: str, port: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.append(list(connection.savepoint_ids))
+        return real("93.184.216.34", port, *args, **kwargs)
+
+    monkeypatch.setattr(outbound.socket, "getaddrinfo", resolving)
+    response = clients.lead("CS").post(
+        "/api/v1/webhooks/",
+        {"name": "CRM", "url": "https://crm.example.com/hook"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="dns",
+    )
+    assert response.status_code == 201, response.content
+    assert seen and all(ids == baseline for ids in seen)

@@ -11,8 +11,9 @@ before its response was kept leaves an "in progress" record; once that is
 abandoned, a retry runs the handler again, and the application answers
 from the command receipt stored with the events (``command_key``): the
 command is never stored twice, whenever the retry comes, and the retry
-gets the original status. The handler's own database writes (webhook
-subscriptions, customer links) commit together with the kept response.
+gets the original status. A handler that writes only Django rows
+(webhook subscriptions, customer links) runs with ``atomic=True``: its
+writes commit together with the kept response.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -72,6 +75,8 @@ def idempotent(
     handler: Callable[[Request], Response],
     request: Request,
     on_error: Callable[[Exception], Response],
+    *,
+    atomic: bool = False,
 ) -> Response:
     """Run ``handler`` at most once per idempotency key."""
     key = request.headers.get(HEADER)
@@ -84,10 +89,13 @@ def idempotent(
     body = request._request.body  # read before DRF parses the stream
     fingerprint = _fingerprint(request, body)
     scope, now = _scope(request), clock.now()
-    IdempotencyRecord.objects.filter(scope=scope, key=key, expires_at__lte=now).delete()
-    IdempotencyRecord.objects.filter(
-        scope=scope, key=key, status=0, created_at__lte=now - ABANDONED_AFTER
-    ).delete()
+    stale = IdempotencyRecord.objects.filter(scope=scope, key=key).filter(
+        Q(expires_at__lte=now) | Q(status=0, created_at__lte=now - ABANDONED_AFTER)
+    )
+    # An earlier attempt that never kept its response: its caller never saw
+    # the answer (a customer link shown once, for one).
+    answer_lost = stale.filter(status=0).exists()
+    stale.delete()
     try:
         with transaction.atomic():
             record = IdempotencyRecord.objects.create(
@@ -131,26 +139,33 @@ def idempotent(
             response.content_type = "application/problem+json"
         return response
 
-    command = CommandKey(id=_command_id(scope, key), fingerprint=fingerprint)
+    command = CommandKey(
+        id=_command_id(scope, key), fingerprint=fingerprint, answer_lost=answer_lost
+    )
+    kept = False
     try:
-        # The handler's Django writes commit with the outcome, or not at
-        # all; its ticket events carry a receipt for ``command`` (written
-        # with them), so a retry after a crash in between returns what was
-        # stored instead of running the command again.
-        with transaction.atomic(), command_key(command) as command_scope:
-            response = handler(request)
+        # Ticket commands need no transaction here: their events carry a
+        # receipt for ``command`` (written with them), so a retry after a
+        # crash returns what was stored instead of running them again, and
+        # no lock is held across the command. Handlers that write only
+        # Django rows (``atomic``) commit them with the kept response, or
+        # not at all; they must not call out to the network.
+        with transaction.atomic() if atomic else nullcontext():
+            with command_key(command) as command_scope:
+                response = handler(request)
             if command_scope.replayed:
                 response[REPLAYED_HEADER] = "true"
-            if _storable(response):
+            if atomic and _storable(response):
                 _record_outcome(record, response)
+                kept = True
     except CommandKeyReused as error:
         response = problem_response(422, error.code, error.message)
     except Exception as error:  # the handler's own error response is stored
         response = on_error(error)
-        if _storable(response):
-            _record_outcome(record, response)
     if not _storable(response):
         record.delete()
+    elif not kept:
+        _record_outcome(record, response)
     return response
 
 

@@ -131,13 +131,19 @@ def command_response(
 
 class BaseApi(APIView):
     def idempotent_post(
-        self, request: Request, handler: Callable[[Request], Response]
+        self,
+        request: Request,
+        handler: Callable[[Request], Response],
+        *,
+        atomic: bool = False,
     ) -> Response:
         """Run ``handler`` once per ``Idempotency-Key``, after the body is
         parsed: a malformed body (config.parsers) is refused before
-        anything, the idempotency record included, looks at it."""
+        anything, the idempotency record included, looks at it.
+        ``atomic``: the handler writes only Django rows, which then commit
+        with the kept response (see ``tickets.api.idempotency``)."""
         request.data  # noqa: B018 -- parsing raises ParseError / UnsupportedMediaType
-        return idempotent(handler, request, self.handle_exception)
+        return idempotent(handler, request, self.handle_exception, atomic=atomic)
 
 
 class StrictLimitCursorPagination(CursorPagination):
@@ -565,7 +571,7 @@ class TicketCustomerLinkApi(BaseApi):
                 {"customer_link": link, "expires_at": expires_at}, status=201
             )
 
-        return self.idempotent_post(request, handler)
+        return self.idempotent_post(request, handler, atomic=True)
 
     @extend_schema(
         operation_id="tickets_customer_link_revoke",

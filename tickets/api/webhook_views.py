@@ -100,16 +100,20 @@ class WebhookListCreateApi(BaseApi):
         },
     )
     def post(self, request: Request) -> Response:
+        # Checked before the idempotent part: resolving the host is a
+        # network call, never made inside the transaction that keeps the
+        # response.
+        _require_subscriber(request)
+        data = WebhookInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            outbound.check_url(data.validated_data["url"])
+        except outbound.DestinationRefused as refused:
+            raise InvalidInput(
+                refused.message, field="url", code=refused.code
+            ) from None
+
         def handler(request: Request) -> Response:
-            _require_subscriber(request)
-            data = WebhookInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            try:
-                outbound.check_url(data.validated_data["url"])
-            except outbound.DestinationRefused as refused:
-                raise InvalidInput(
-                    refused.message, field="url", code=refused.code
-                ) from None
             subscription = WebhookSubscription.objects.create(
                 owner=request.user,  # type: ignore[misc]
                 secret=WebhookSubscription.new_secret(),
@@ -117,7 +121,7 @@ class WebhookListCreateApi(BaseApi):
             )
             return Response(WebhookCreatedSerializer(subscription).data, status=201)
 
-        return self.idempotent_post(request, handler)
+        return self.idempotent_post(request, handler, atomic=True)
 
 
 class WebhookDetailApi(BaseApi):
