@@ -25,18 +25,25 @@ The recorders are plugged into eventsourcing through its
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import ProgrammingError, StoredEvent
+from eventsourcing.persistence import (
+    InterfaceError,
+    OperationalError,
+    ProgrammingError,
+    StoredEvent,
+)
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import (
     SQLiteApplicationRecorder,
     SQLiteCursor,
     SQLiteDatastore,
 )
+from eventsourcing.utils import retry
 from psycopg.sql import SQL, Identifier
 
 GENESIS = bytes(32)
@@ -105,6 +112,30 @@ class Checkpoint:
     event_count: int
     log_hash: bytes
     created_at: str
+
+
+class KnownSeals:
+    """Seals this process has read with their events, so that a command
+    that loads a ticket and then saves it need not read its predecessor's
+    seal again inside the write (a round trip on PostgreSQL). A seal never
+    changes once committed, so a remembered one stays right; a bounded
+    number are kept, the oldest forgotten first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._seals: dict[tuple[UUID, int], bytes] = {}
+        self._lock = threading.Lock()
+
+    def remember(self, originator_id: UUID, version: int, seal: bytes) -> None:
+        with self._lock:
+            self._seals.pop((originator_id, version), None)
+            self._seals[(originator_id, version)] = seal
+            while len(self._seals) > self._size:
+                del self._seals[next(iter(self._seals))]
+
+    def get(self, originator_id: UUID, version: int) -> bytes | None:
+        with self._lock:
+            return self._seals.get((originator_id, version))
 
 
 class UnsealedPredecessor(ProgrammingError):
@@ -415,6 +446,15 @@ class SealingPostgresApplicationRecorder(
             "checkpoints": Identifier(f"{events_table_name}_checkpoints"),
             "sealing": Identifier(f"{events_table_name}_sealing"),
         }
+        self.known_seals = KnownSeals()
+        # Loading a ticket reads each event's seal with it (one statement).
+        # USING merges the key columns, so the clauses select_events adds
+        # ("AND originator_version > %s", ORDER BY) stay unambiguous.
+        self.select_events_statement = self._sql(
+            "SELECT e.*, s.seal AS baton_seal FROM {schema}.{events} e "
+            "LEFT JOIN {schema}.{seals} s USING (originator_id, originator_version) "
+            "WHERE originator_id = %s"
+        )
         self.sql_create_statements.extend(
             [
                 self._sql(
@@ -488,9 +528,16 @@ class SealingPostgresApplicationRecorder(
     def _previous_seals(
         self, curs: Any, stored_events: Sequence[StoredEvent]
     ) -> dict[UUID, bytes]:
-        wanted = _predecessors(stored_events)
+        previous: dict[UUID, bytes] = {}
+        wanted = []
+        for originator_id, version in _predecessors(stored_events):
+            known = self.known_seals.get(originator_id, version)
+            if known is None:
+                wanted.append((originator_id, version))
+            else:
+                previous[originator_id] = known
         if not wanted:
-            return {}
+            return previous
         curs.execute(
             self._sql(
                 "SELECT originator_id, seal FROM {schema}.{seals} "
@@ -500,10 +547,57 @@ class SealingPostgresApplicationRecorder(
             ([oid for oid, _ in wanted], [version for _, version in wanted]),
             prepare=False,
         )
-        return {
-            UUID(str(row["originator_id"])): bytes(row["seal"])
+        previous.update(
+            (UUID(str(row["originator_id"])), bytes(row["seal"]))
             for row in curs.fetchall()
-        }
+        )
+        return previous
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
+    def select_events(
+        self,
+        originator_id: UUID | str,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Sequence[StoredEvent]:
+        """The library's ``select_events``, also remembering the seal of the
+        newest event read (see ``KnownSeals``)."""
+        statement = self.select_events_statement
+        params: list[Any] = [originator_id]
+        if gt is not None:
+            params.append(gt)
+            statement += SQL(" AND originator_version > %s")
+        if lte is not None:
+            params.append(lte)
+            statement += SQL(" AND originator_version <= %s")
+        statement += SQL(" ORDER BY originator_version")
+        statement += SQL(" DESC") if desc else SQL(" ASC")
+        if limit is not None:
+            params.append(limit)
+            statement += SQL(" LIMIT %s")
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            rows = curs.fetchall()
+        if rows:  # the next save chains to the newest event read
+            newest = max(rows, key=lambda row: row["originator_version"])
+            if newest["baton_seal"] is not None:
+                self.known_seals.remember(
+                    UUID(str(newest["originator_id"])),
+                    newest["originator_version"],
+                    bytes(newest["baton_seal"]),
+                )
+        return [
+            StoredEvent(
+                originator_id=row["originator_id"],
+                originator_version=row["originator_version"],
+                topic=row["topic"],
+                state=bytes(row["state"]),
+            )
+            for row in rows
+        ]
 
     def _insert_seal_rows(
         self, curs: Any, rows: Sequence[tuple[UUID, int, bytes]]

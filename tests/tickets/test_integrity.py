@@ -27,6 +27,7 @@ from tickets import clock, integrity, services
 from tickets.application import TicketsApplication, get_tickets_application
 from tickets.eventstore import (
     GENESIS,
+    KnownSeals,
     SealingPostgresApplicationRecorder,
     UnsealedPredecessor,
     seal_of,
@@ -480,3 +481,28 @@ def test_the_database_insert_function_cannot_bypass_the_seals(
         assert not fresh.recorder.datastore.enable_db_functions  # type: ignore[attr-defined]
     finally:
         fresh.close()
+
+
+def test_a_save_chains_to_the_seal_read_with_the_ticket_or_reads_it(
+    org: Org, app: TicketsApplication
+) -> None:
+    """On PostgreSQL, loading a ticket remembers its newest seal, so the
+    save that follows needs no read of it inside the write; without one
+    remembered (another process loaded it), the save reads it. Both chain
+    the same."""
+    if not _on_postgres(app):
+        pytest.skip("PostgreSQL only: SQLite reads the seal in its own file")
+    recorder: Any = app.recorder
+    ticket_id = _journey(org)
+    ticket = app.get_ticket(ticket_id)
+    stored = recorder.select_seal(ticket_id, ticket.version)
+    assert recorder.known_seals.get(ticket_id, ticket.version) == stored
+    actor = org.agent("FIN").actor_for("FIN", "CS")
+    ticket.add_note(body="remembered", actor=actor, at=clock.now())
+    app.save(ticket)
+    ticket = app.get_ticket(ticket_id)
+    recorder.known_seals = KnownSeals()  # as in a process that never read it
+    ticket.add_note(body="read again", actor=actor, at=clock.now())
+    app.save(ticket)
+    report = verify_log(app)
+    assert report.ok and report.checked == 5
