@@ -202,6 +202,32 @@ def test_an_inserted_event_without_a_seal_is_reported(
     assert "has no seal" in report.problem.what
 
 
+def _rewrite_the_handoff_reason_and_reseal(
+    app: TicketsApplication, ticket_id: UUID
+) -> None:
+    """What an attacker with database access does to hide an edit: change
+    version 2 of a journey (its handoff reason), then re-seal versions 2
+    and 3 so that the chain holds again."""
+    rows = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
+    chain = {r.version: r for r in rows if r.originator_id == ticket_id}
+    forged_state = chain[2].state.replace(b'"reason":"r"', b'"reason":"x"')
+    assert forged_state != chain[2].state
+    _sql(
+        app,
+        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
+        (forged_state, _id(app, ticket_id)),
+    )
+    prev = chain[1].seal
+    assert prev is not None
+    for version, state in ((2, forged_state), (3, chain[3].state)):
+        prev = seal_of(prev, ticket_id, version, chain[version].topic, state)
+        _sql(
+            app,
+            "UPDATE {seals} SET seal=? WHERE originator_id=? AND originator_version=?",
+            (prev, _id(app, ticket_id), version),
+        )
+
+
 def test_a_rewritten_chain_is_caught_by_the_published_checkpoint(
     org: Org, app: TicketsApplication, tmp_path: Path
 ) -> None:
@@ -214,24 +240,7 @@ def test_a_rewritten_chain_is_caught_by_the_published_checkpoint(
     checkpoints = read_published(published)
     assert len(checkpoints) == 1 and checkpoints[0].event_count == 3
 
-    # Rewrite version 2 and re-seal versions 2 and 3.
-    rows = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
-    chain = {r.version: r for r in rows if r.originator_id == ticket_id}
-    forged_state = chain[2].state.replace(b'"reason":"r"', b'"reason":"x"')
-    _sql(
-        app,
-        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
-        (forged_state, _id(app, ticket_id)),
-    )
-    prev = chain[1].seal
-    states = {2: forged_state, 3: chain[3].state}
-    for version in (2, 3):
-        prev = seal_of(prev, ticket_id, version, chain[version].topic, states[version])
-        _sql(
-            app,
-            "UPDATE {seals} SET seal=? WHERE originator_id=? AND originator_version=?",
-            (prev, _id(app, ticket_id), version),
-        )
+    _rewrite_the_handoff_reason_and_reseal(app, ticket_id)
     # ... and the stored checkpoint, recomputed over the forged log.
     _sql(app, "DELETE FROM {checkpoints}")
     assert take_checkpoint(app, path=tmp_path / "attacker.jsonl").ok
@@ -254,22 +263,7 @@ def test_a_history_rewritten_and_checkpointed_again_is_caught_incrementally(
     ticket_id = _journey(org)
     published = tmp_path / "checkpoints.jsonl"
     assert take_checkpoint(app, path=published).ok
-    rows = app.recorder.select_sealed(0, 100)  # type: ignore[attr-defined]
-    chain = {r.version: r for r in rows if r.originator_id == ticket_id}
-    forged_state = chain[2].state.replace(b'"reason":"r"', b'"reason":"x"')
-    _sql(
-        app,
-        "UPDATE {events} SET state=? WHERE originator_id=? AND originator_version=2",
-        (forged_state, _id(app, ticket_id)),
-    )
-    prev = chain[1].seal
-    for version, state in ((2, forged_state), (3, chain[3].state)):
-        prev = seal_of(prev, ticket_id, version, chain[version].topic, state)
-        _sql(
-            app,
-            "UPDATE {seals} SET seal=? WHERE originator_id=? AND originator_version=?",
-            (prev, _id(app, ticket_id), version),
-        )
+    _rewrite_the_handoff_reason_and_reseal(app, ticket_id)
     _sql(app, "DELETE FROM {checkpoints}")
     _journey(org)  # more events, then the attacker's own checkpoint
     assert take_checkpoint(app, path=tmp_path / "attacker.jsonl").ok
