@@ -461,13 +461,14 @@ def sla_sweep_benchmark(ctx: Context) -> Figures:
     from datetime import UTC, datetime, timedelta
 
     from departments.models import Department
-    from sla.models import SLAClock, SLANotification
+    from sla.models import SLANotification
     from sla.services import policy_version_create, sla_sweep
     from sla.terms import PolicySLAPort
     from tickets.application import set_tickets_application
     from tickets.models import (
         Handoff,
         ProjectionTracking,
+        SLAClock,
         TicketSummary,
         TimelineEntry,
     )

@@ -277,7 +277,7 @@ BATON_PROJECTION_GROUPS = {
         "tickets.projections.TicketSummaryProjection",
         "tickets.projections.HandoffProjection",
         "tickets.projections.TimelineProjection",
-        "sla.projections.SLAClockProjection",
+        "tickets.projections.SLAClockProjection",
     ],
     # Department scorecards: followed by the projector, not caught up
     # inline (nobody needs to read their own write there, and a batch

@@ -14,13 +14,13 @@ from departments.models import Department
 from sla.models import (
     Calendar,
     CalendarVersion,
-    SLAClock,
     SLANotification,
     SLAPolicy,
     SLAPolicyVersion,
 )
 from sla.services import calendar_version_create, policy_version_create
 from tickets.admin import ReadOnlyAdmin, ReadOnlyTicketDataAdmin
+from tickets.models import SLAClock
 
 
 class AddOnlyAdmin(admin.ModelAdmin[Any]):

@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from sla.models import SLAClock
 from sla.scorecards import (
     ALL_SCENARIOS,
     FIGURE_NAMES,
@@ -26,7 +25,6 @@ from sla.selectors import (
     scorecard_drilldown,
     scorecard_period,
     scorecard_rows,
-    visible_clocks,
 )
 from tickets.api.serializers import (
     DEPARTMENT_CODE_PATTERN,
@@ -34,6 +32,8 @@ from tickets.api.serializers import (
     problems,
 )
 from tickets.api.views import StrictLimitCursorPagination
+from tickets.models import SLAClock
+from tickets.selectors import visible_clocks
 
 
 class ClockPagination(StrictLimitCursorPagination):

@@ -1,5 +1,6 @@
-"""SLA configuration (versioned calendars and policies), the SLAClock read
-model, and the notification outbox.
+"""SLA configuration (versioned calendars and policies), the notification
+outbox and the scorecard read models. (The clock read model belongs to the
+ticket log: ``tickets.models.SLAClock``.)
 
 Calendar and policy versions are immutable: an edit is a new version with an
 effective date. Clocks record the versions they started under, so a change
@@ -19,7 +20,7 @@ from django.db import models
 
 from departments.models import Department, validate_timezone
 from sla.calendar import CalendarSpec, WorkingInterval, parse_hours
-from tickets.models import Handoff, TicketSummary
+from tickets.models import TicketSummary
 
 WEEKDAYS = [
     "monday",
@@ -310,116 +311,6 @@ class SLAPolicyVersion(ImmutableVersion):
             return timedelta(minutes=int(minutes))
         value: timedelta | None = getattr(self, f"{kind}_{priority}", None)
         return value if value and value > timedelta(0) else None
-
-
-# ---------------------------------------------------------------------------
-# Read model
-# ---------------------------------------------------------------------------
-
-
-def clock_state_conditions(
-    now: Any,
-    *,
-    state: str = "state",
-    warn_at: str = "warn_at",
-    due_at: str = "due_at",
-) -> dict[str, models.Q]:
-    """The one definition of where a response or resolution clock stands at
-    ``now``, as query conditions keyed by state: ``on_track`` (running,
-    before its warning time), ``at_risk`` (running, warned, not yet due),
-    ``breached`` (running past its due time, whether or not a sweep has
-    recorded it yet), ``paused``, ``answered`` (stopped, in time or late)
-    and ``none`` (no clock). The field names say where the clock's state
-    and times are (an SLAClock's own fields, or a queue's annotations)."""
-    running = models.Q(**{state: SLAClock.State.RUNNING})
-    return {
-        "on_track": running
-        & models.Q(**{f"{warn_at}__gt": now})
-        & models.Q(**{f"{due_at}__gt": now}),
-        "at_risk": running
-        & models.Q(**{f"{warn_at}__lte": now})
-        & models.Q(**{f"{due_at}__gt": now}),
-        "breached": models.Q(**{state: SLAClock.State.BREACHED_RUNNING})
-        | (running & models.Q(**{f"{due_at}__lte": now})),
-        "paused": models.Q(**{state: SLAClock.State.PAUSED}),
-        "answered": models.Q(
-            **{f"{state}__in": [SLAClock.State.MET, SLAClock.State.BREACHED]}
-        ),
-        "none": models.Q(**{f"{state}__isnull": True}),
-    }
-
-
-class SLAClock(models.Model):
-    """One row per clock: a stint's response (or ownership) clock, or the
-    ticket-level resolution clock (no handoff). Maintained by
-    ``SLAClockProjection`` from the ticket events only."""
-
-    class Kind(models.TextChoices):
-        RESPONSE = "response", "Response"
-        RESOLUTION = "resolution", "Resolution"
-
-    class State(models.TextChoices):
-        RUNNING = "running", "Running"
-        PAUSED = "paused", "Paused"
-        MET = "met", "Met"
-        BREACHED = "breached", "Breached"
-        BREACHED_RUNNING = "breached_running", "Breached, still running"
-
-    id = models.UUIDField(primary_key=True)
-    ticket = models.ForeignKey(
-        TicketSummary,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        related_name="clocks",
-    )
-    handoff = models.ForeignKey(
-        Handoff,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="clocks",
-    )
-    department = models.CharField(max_length=16)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    state = models.CharField(max_length=16, choices=State.choices)
-    started_at = models.DateTimeField()
-    due_at = models.DateTimeField()
-    warn_at = models.DateTimeField()
-    target_seconds = models.FloatField()
-    paused_seconds = models.FloatField(default=0)
-    paused_since = models.DateTimeField(null=True, blank=True)
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, blank=True)
-    business_seconds_used = models.FloatField(null=True, blank=True)
-    warning_recorded = models.BooleanField(default=False)
-    warning_position = models.BigIntegerField(null=True, blank=True)
-    breach_recorded = models.BooleanField(default=False)
-    breach_position = models.BigIntegerField(null=True, blank=True)
-    policy_version = models.PositiveIntegerField()
-    calendar_version = models.PositiveIntegerField()
-    pauses_on_waiting = models.BooleanField(default=True)
-    started_position = models.BigIntegerField()
-    stopped_position = models.BigIntegerField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["due_at"]
-        verbose_name = "SLA clock"
-        indexes = [
-            models.Index(fields=["state", "due_at"], name="slaclock_state_due"),
-            models.Index(
-                fields=["state", "warning_recorded", "warn_at"],
-                name="slaclock_state_warn",
-            ),
-            models.Index(fields=["department", "state"], name="slaclock_dept_state"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.department} {self.kind} clock due {self.due_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_running(self) -> bool:
-        return self.state in (self.State.RUNNING, self.State.BREACHED_RUNNING)
 
 
 class SLANotification(models.Model):

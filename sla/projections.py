@@ -1,5 +1,6 @@
-"""Projections of clock events: the SLAClock read model, the outbox of
-warning and breach notifications, and department scorecards."""
+"""Projections of clock events owned by the accountability side: the outbox
+of warning and breach notifications, and department scorecards. (The clock
+read model itself is ticket-level: ``tickets.projections.SLAClockProjection``.)"""
 
 from __future__ import annotations
 
@@ -12,7 +13,6 @@ from sla.models import (
     Scorecard,
     ScorecardHandoff,
     ScorecardTicket,
-    SLAClock,
     SLANotification,
 )
 from sla.scorecards import (
@@ -25,89 +25,6 @@ from sla.scorecards import (
 )
 from tickets.domain import Ticket
 from tickets.projection_runner import Projection, ProjectionSession, handles
-
-
-class SLAClockProjection(Projection):
-    """One :class:`SLAClock` row per clock, from the ticket's clock events
-    only: due times and verdicts are read from the events, never
-    recomputed, so a rebuild gives the same rows whatever the policies and
-    calendars say today."""
-
-    name = "sla_clock"
-    models = (SLAClock,)
-
-    @handles(Ticket.ClockStarted)
-    def started(self, e: Any, position: int, session: ProjectionSession) -> None:
-        session.add(
-            SLAClock(
-                id=e.clock_id,
-                ticket_id=e.originator_id,
-                handoff_id=e.stint_id,
-                department=e.department,
-                kind=e.kind,
-                state=SLAClock.State.RUNNING,
-                started_at=e.timestamp,
-                due_at=e.due_at,
-                warn_at=e.warn_at,
-                target_seconds=e.target_seconds,
-                policy_version=e.policy_version,
-                calendar_version=e.calendar_version,
-                pauses_on_waiting=e.pauses_on_waiting,
-                started_position=position,
-            )
-        )
-
-    def _clock(self, e: Any, session: ProjectionSession) -> SLAClock:
-        clock = session.require(SLAClock, e.clock_id)
-        session.changed(clock)
-        return clock
-
-    @handles(Ticket.ClockPaused)
-    def paused(self, e: Any, position: int, session: ProjectionSession) -> None:
-        clock = self._clock(e, session)
-        clock.state = SLAClock.State.PAUSED
-        clock.paused_since = e.timestamp
-
-    @handles(Ticket.ClockResumed)
-    def resumed(self, e: Any, position: int, session: ProjectionSession) -> None:
-        clock = self._clock(e, session)
-        clock.paused_seconds += e.paused_seconds
-        clock.due_at = e.due_at
-        clock.warn_at = e.warn_at
-        clock.paused_since = None
-        clock.stopped_at = None
-        clock.stopped_position = None
-        clock.outcome = ""
-        clock.business_seconds_used = None
-        clock.state = (
-            SLAClock.State.BREACHED_RUNNING
-            if clock.breach_recorded
-            else SLAClock.State.RUNNING
-        )
-
-    @handles(Ticket.ClockStopped)
-    def stopped(self, e: Any, position: int, session: ProjectionSession) -> None:
-        clock = self._clock(e, session)
-        clock.stopped_at = e.timestamp
-        clock.stopped_position = position
-        clock.outcome = e.outcome
-        clock.business_seconds_used = e.business_seconds_used
-        clock.paused_since = None
-        clock.state = SLAClock.State.BREACHED if e.breached else SLAClock.State.MET
-
-    @handles(Ticket.SLAWarningIssued)
-    def warned(self, e: Any, position: int, session: ProjectionSession) -> None:
-        clock = self._clock(e, session)
-        clock.warning_recorded = True
-        clock.warning_position = position
-
-    @handles(Ticket.SLABreached)
-    def breached(self, e: Any, position: int, session: ProjectionSession) -> None:
-        clock = self._clock(e, session)
-        clock.breach_recorded = True
-        clock.breach_position = position
-        if clock.state == SLAClock.State.RUNNING:
-            clock.state = SLAClock.State.BREACHED_RUNNING
 
 
 class SLANotificationProjection(Projection):
@@ -143,11 +60,15 @@ class SLANotificationProjection(Projection):
         transaction.on_commit(enqueue)
 
     @handles(Ticket.SLAWarningIssued)
-    def warning(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def warning(
+        self, e: Ticket.SLAWarningIssued, position: int, session: ProjectionSession
+    ) -> None:
         self._outbox(e, position, session, SLANotification.Kind.WARNING)
 
     @handles(Ticket.SLABreached)
-    def breach(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def breach(
+        self, e: Ticket.SLABreached, position: int, session: ProjectionSession
+    ) -> None:
         self._outbox(e, position, session, SLANotification.Kind.BREACH)
 
 
@@ -212,7 +133,9 @@ class ScorecardProjection(Projection):
     # -- handlers ------------------------------------------------------------
 
     @handles(Ticket.Opened)
-    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def opened(
+        self, e: Ticket.Opened, position: int, session: ProjectionSession
+    ) -> None:
         session.add(
             ScorecardTicket(
                 ticket_id=e.originator_id,
@@ -233,7 +156,9 @@ class ScorecardProjection(Projection):
         )
 
     @handles(Ticket.HandedOff)
-    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handed_off(
+        self, e: Ticket.HandedOff, position: int, session: ProjectionSession
+    ) -> None:
         state = self._ticket(session, e)
         previous = self._fact(session, e.from_stint_id)
         if previous is not None:
@@ -265,14 +190,18 @@ class ScorecardProjection(Projection):
         )
 
     @handles(Ticket.Responded)
-    def responded(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def responded(
+        self, e: Ticket.Responded, position: int, session: ProjectionSession
+    ) -> None:
         fact = self._fact(session, e.stint_id)
         if fact is not None and fact.responded_position is None:
             fact.responded_at = e.timestamp
             fact.responded_position = position
 
     @handles(Ticket.Resolved)
-    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def resolved(
+        self, e: Ticket.Resolved, position: int, session: ProjectionSession
+    ) -> None:
         state = self._ticket(session, e)
         state.resolved_stint_id = e.stint_id
         state.current_stint_id = None
@@ -284,7 +213,9 @@ class ScorecardProjection(Projection):
             fact.root_cause = e.root_cause
 
     @handles(Ticket.Reopened)
-    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def reopened(
+        self, e: Ticket.Reopened, position: int, session: ProjectionSession
+    ) -> None:
         state = self._ticket(session, e)
         if state.resolved_stint_id is not None:
             fact = self._fact(session, state.resolved_stint_id)
@@ -305,7 +236,7 @@ class ScorecardProjection(Projection):
 
     @handles(Ticket.ScenarioChanged)
     def scenario_changed(
-        self, e: Any, position: int, session: ProjectionSession
+        self, e: Ticket.ScenarioChanged, position: int, session: ProjectionSession
     ) -> None:
         """The stint in progress moves to the new scenario (its department
         is working that scenario now); finished stints keep theirs."""
@@ -318,14 +249,18 @@ class ScorecardProjection(Projection):
                 _mark(session, fact)
 
     @handles(Ticket.ClockStarted)
-    def clock_started(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_started(
+        self, e: Ticket.ClockStarted, position: int, session: ProjectionSession
+    ) -> None:
         if e.kind == "response" and e.stint_id is not None:
             fact = self._fact(session, e.stint_id)
             if fact is not None:
                 fact.response_clock = True
 
     @handles(Ticket.SLABreached)
-    def breached(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def breached(
+        self, e: Ticket.SLABreached, position: int, session: ProjectionSession
+    ) -> None:
         if e.kind == "response":
             fact = self._fact(session, e.clock_id)
             if fact is not None and fact.verdict != "breached":
@@ -333,7 +268,9 @@ class ScorecardProjection(Projection):
                 fact.verdict_position = position
 
     @handles(Ticket.ClockStopped)
-    def clock_stopped(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_stopped(
+        self, e: Ticket.ClockStopped, position: int, session: ProjectionSession
+    ) -> None:
         # A stint's response clock has the stint's id; other clocks miss.
         fact = self._fact(session, e.clock_id)
         if fact is None:
@@ -346,7 +283,9 @@ class ScorecardProjection(Projection):
             fact.response_seconds_position = position
 
     @handles(Ticket.HandoffRated)
-    def rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def rated(
+        self, e: Ticket.HandoffRated, position: int, session: ProjectionSession
+    ) -> None:
         fact = self._fact(session, e.handoff_id)
         if fact is not None:
             fact.rating_score = e.score
@@ -354,7 +293,12 @@ class ScorecardProjection(Projection):
             fact.rating_position = position
 
     @handles(Ticket.DisputeOpened, Ticket.DisputeDecided)
-    def dispute(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def dispute(
+        self,
+        e: Ticket.DisputeOpened | Ticket.DisputeDecided,
+        position: int,
+        session: ProjectionSession,
+    ) -> None:
         fact = self._fact(session, e.handoff_id)
         if fact is None:
             return

@@ -19,7 +19,6 @@ from departments.models import Department, Membership
 from sla.models import (
     Calendar,
     CalendarVersion,
-    SLAClock,
     SLANotification,
     SLAPolicy,
     SLAPolicyVersion,
@@ -32,8 +31,9 @@ from tickets.domain import (
     SLAAlreadyRecorded,
     TicketError,
 )
-from tickets.models import TicketSummary
+from tickets.models import SLAClock, TicketSummary
 from tickets.services import project_up_to
+from tickets.sla_clocks import AT_RISK, BREACHED, clock_state_conditions
 
 logger = logging.getLogger(__name__)
 
@@ -163,18 +163,20 @@ def _record(
 
 
 def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
-    """Record a breach for every running clock past its due time and a
-    warning for every running clock past its warning time (one indexed
-    range query each). Safe to run concurrently and to retry: the aggregate
-    accepts at most one warning and one breach per clock."""
+    """Record a breach for every clock breached but not yet recorded, and a
+    warning for every clock at risk not yet warned (the states of
+    ``tickets.sla_clocks``; one indexed range query each). Safe to run
+    concurrently and to retry: the aggregate accepts at most one warning
+    and one breach per clock."""
     at = now or clock.now()
     # Each command is stamped when it runs (unless ``now`` is given), so a
     # long sweep never writes an event older than the ticket's last one.
     stamp = now
     app = get_tickets_application()
     result = SweepResult()
+    states = clock_state_conditions(at)
     due = list(
-        SLAClock.objects.filter(state=SLAClock.State.RUNNING, due_at__lte=at)
+        SLAClock.objects.filter(states[BREACHED], breach_recorded=False)
         .order_by("due_at")
         .values_list("ticket_id", "id")[:limit]
     )
@@ -183,12 +185,8 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
             result.breaches += 1
     breached = {clock_id for _, clock_id in due}
     warn = (
-        SLAClock.objects.filter(
-            state=SLAClock.State.RUNNING,
-            warning_recorded=False,
-            warn_at__lte=at,
-            due_at__gt=at,  # already due: a breach, not a warning
-        )
+        # Already due is a breach, not a warning: at risk excludes it.
+        SLAClock.objects.filter(states[AT_RISK], warning_recorded=False)
         .order_by("warn_at")
         .values_list("ticket_id", "id")[:limit]
     )

@@ -37,6 +37,7 @@ from tickets.domain import (
     TicketError,
     TicketNotFound,
 )
+from tickets.event_format import event_name
 from tickets.eventstore import CommandKey, IntegrityRecorder, Receipt
 
 APPLICATION_NAME = "tickets"
@@ -196,7 +197,7 @@ class TicketsApplication(Application[UUID]):
             ticket_id=ticket.id,
             version=ticket.version,
             position=max(r.notification.id for r in recordings),
-            event_types=tuple(type(e).__name__ for e in pending),
+            event_types=tuple(event_name(e) for e in pending),
             detail=detail,
         )
 
@@ -226,7 +227,7 @@ class TicketsApplication(Application[UUID]):
             ticket_id=receipt.originator_id,
             version=receipt.last_version,
             position=receipt.position or 0,
-            event_types=tuple(type(e).__name__ for e in events),
+            event_types=tuple(event_name(e) for e in events),
             detail=_detail_value(receipt.detail),
             replayed=True,
         )

@@ -18,18 +18,29 @@ from uuid import UUID
 from django.conf import settings
 from django.db import transaction
 
-from tickets import clock, rate_limit
-from tickets.domain import ActorKind, Principal, TicketNotFound
-from tickets.models import CustomerAccess, Handoff, TicketSummary, TimelineEntry
+from tickets import clock, rate_limit, sla_clocks
+from tickets.domain import ActorKind, Principal, Ticket, TicketNotFound
+from tickets.durations import format_duration
+from tickets.event_format import event_name
+from tickets.models import (
+    CustomerAccess,
+    Handoff,
+    SLAClock,
+    TicketSummary,
+    TimelineEntry,
+)
 from tickets.models.integrations import hash_token
 
 LINK_PATH = "/t/{token}/"
 REPLY_TYPES = {
-    "Responded",
-    "CustomerReplied",
-    "WaitingOnCustomer",
-    "Resolved",
-    "Reopened",
+    event_name(event)
+    for event in (
+        Ticket.Responded,
+        Ticket.CustomerReplied,
+        Ticket.WaitingOnCustomer,
+        Ticket.Resolved,
+        Ticket.Reopened,
+    )
 }
 
 
@@ -151,22 +162,10 @@ def local_text(value: datetime | None, zone: zoneinfo.ZoneInfo, now: datetime) -
     return local.strftime("%a %-d %b %Y %H:%M")
 
 
-def duration_text(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days}d"] if days else []
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes or not parts:
-        parts.append(f"{minutes}m")
-    return " ".join(parts)
-
-
 def _from_customer(entry: TimelineEntry) -> bool:
     # A customer's message is theirs even when a channel relayed it.
     return (
-        entry.event_type == "CustomerReplied" or entry.actor_kind == ActorKind.CUSTOMER
+        entry.event_type == event_name(Ticket.CustomerReplied) or entry.actor_kind == ActorKind.CUSTOMER
     )
 
 
@@ -195,20 +194,21 @@ def _promise(
     if ticket.status in ("resolved", "closed"):
         when = local_text(ticket.resolved_at or ticket.closed_at, zone, now)
         return Promise(f"Resolved on {when}.", None, False)
-    running = {"running", "breached_running"}
+    states = {c.id: sla_clocks.state_of(c, now) for c in clocks}
+    running = {sla_clocks.ON_TRACK, sla_clocks.AT_RISK, sla_clocks.BREACHED}
     response = next(
         (
             c
             for c in clocks
             if c.kind == "response"
             and c.handoff_id == ticket.current_stint_id
-            and c.state in running
+            and states[c.id] in running
         ),
         None,
     )
     if response is not None:
         due = local_text(response.due_at, zone, now)
-        if response.due_at < now:
+        if states[response.id] == sla_clocks.BREACHED:
             return Promise(
                 f"{name} promised to reply by {due}. That time has passed and "
                 "the delay is being followed up.",
@@ -217,14 +217,14 @@ def _promise(
             )
         return Promise(f"{name} will reply by {due}.", response.due_at, False)
     ticket_clock = next(
-        (c for c in clocks if c.handoff_id is None and c.state in running), None
+        (c for c in clocks if c.handoff_id is None and states[c.id] in running), None
     )
     if ticket_clock is not None:
         due = local_text(ticket_clock.due_at, zone, now)
         return Promise(
             f"{name} has your request. We aim to resolve it by {due}.",
             ticket_clock.due_at,
-            ticket_clock.due_at < now,
+            states[ticket_clock.id] == sla_clocks.BREACHED,
         )
     return Promise(f"{name} has your request since {since}.", None, False)
 
@@ -233,8 +233,6 @@ def customer_view(
     ticket: TicketSummary, *, now: datetime | None = None
 ) -> dict[str, Any]:
     """The customer-facing description of ``ticket`` (JSON-ready)."""
-    from sla.models import SLAClock
-
     now = now or clock.now()
     zone = _zone(ticket.customer_timezone)
     stints = list(
@@ -280,7 +278,7 @@ def customer_view(
                 "received_at_local": local_text(stint.started_at, zone, now),
                 "answered_at": stint.first_response_at,
                 "ended_at": stint.ended_at,
-                "took": duration_text((finished_at - stint.started_at).total_seconds())
+                "took": format_duration(finished_at - stint.started_at)
                 if finished_at
                 else "",
                 "promised_by": response_clock.due_at if response_clock else None,

@@ -32,7 +32,7 @@ def _units() -> tuple[tuple[int, str], ...]:
 
 def format_duration(value: timedelta | float | int | None) -> str:
     """``timedelta(hours=26, minutes=5)`` or ``94_000`` -> ``"1d 2h"``;
-    ``5_400`` -> ``"1h 30m"``; ``45`` -> ``"45s"``; ``None`` -> ``"–"``."""
+    ``5_400`` -> ``"1h 30m"``; ``45`` -> ``"45s"``; ``None`` -> an en dash."""
     if value is None:
         return NO_DURATION
     seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)

@@ -9,7 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from tickets.domain import ActorKind, Status, Ticket
-from tickets.models import Handoff, TicketSummary, TimelineEntry
+from tickets.durations import format_duration
+from tickets.event_format import event_name
+from tickets.models import Handoff, SLAClock, TicketSummary, TimelineEntry
 from tickets.projection_runner import Projection, ProjectionSession, handles
 
 CHANNEL_WORDS = {
@@ -25,12 +27,6 @@ CHANNEL_WORDS = {
 
 def _utc(value: datetime) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _hours(seconds: float) -> str:
-    minutes = int(seconds // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
 
 
 ROOT_CAUSE_WORDS = {
@@ -49,7 +45,9 @@ class TicketSummaryProjection(Projection):
     models = (TicketSummary,)
 
     @handles(Ticket.Opened)
-    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def opened(
+        self, e: Ticket.Opened, position: int, session: ProjectionSession
+    ) -> None:
         session.add(
             TicketSummary(
                 ticket_id=e.originator_id,
@@ -101,11 +99,28 @@ class TicketSummaryProjection(Projection):
         Ticket.DisputeOpened,
         Ticket.DisputeDecided,
     )
-    def touched(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def touched(
+        self,
+        e: Ticket.Responded
+        | Ticket.NoteAdded
+        | Ticket.CustomerReplied
+        | Ticket.ClockStarted
+        | Ticket.ClockPaused
+        | Ticket.ClockResumed
+        | Ticket.ClockStopped
+        | Ticket.SLAWarningIssued
+        | Ticket.SLABreached
+        | Ticket.DisputeOpened
+        | Ticket.DisputeDecided,
+        position: int,
+        session: ProjectionSession,
+    ) -> None:
         self._touch(e, position, session)
 
     @handles(Ticket.HandedOff)
-    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handed_off(
+        self, e: Ticket.HandedOff, position: int, session: ProjectionSession
+    ) -> None:
         row = self._touch(
             e,
             position,
@@ -120,27 +135,35 @@ class TicketSummaryProjection(Projection):
         row.handoff_count += 1
 
     @handles(Ticket.WaitingOnCustomer)
-    def waiting(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def waiting(
+        self, e: Ticket.WaitingOnCustomer, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session, status=Status.WAITING)
 
     @handles(Ticket.HandoffRated)
-    def handoff_rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handoff_rated(
+        self, e: Ticket.HandoffRated, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session)
 
     @handles(Ticket.ExperienceRated)
     def experience_rated(
-        self, e: Any, position: int, session: ProjectionSession
+        self, e: Ticket.ExperienceRated, position: int, session: ProjectionSession
     ) -> None:
         self._touch(
             e, position, session, experience_score=e.score, experience_comment=e.comment
         )
 
     @handles(Ticket.WaitingEnded)
-    def waiting_ended(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def waiting_ended(
+        self, e: Ticket.WaitingEnded, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session, status=Status.OPEN)
 
     @handles(Ticket.Resolved)
-    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def resolved(
+        self, e: Ticket.Resolved, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(
             e,
             position,
@@ -151,7 +174,9 @@ class TicketSummaryProjection(Projection):
         )
 
     @handles(Ticket.Reopened)
-    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def reopened(
+        self, e: Ticket.Reopened, position: int, session: ProjectionSession
+    ) -> None:
         row = self._touch(
             e,
             position,
@@ -164,19 +189,27 @@ class TicketSummaryProjection(Projection):
         row.reopen_count += 1
 
     @handles(Ticket.Closed)
-    def closed(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def closed(
+        self, e: Ticket.Closed, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session, status=Status.CLOSED, closed_at=e.timestamp)
 
     @handles(Ticket.PriorityChanged)
-    def priority(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def priority(
+        self, e: Ticket.PriorityChanged, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session, priority=e.priority)
 
     @handles(Ticket.ScenarioChanged)
-    def scenario(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def scenario(
+        self, e: Ticket.ScenarioChanged, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(e, position, session, scenario=e.scenario)
 
     @handles(Ticket.AgentAssigned)
-    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def assigned(
+        self, e: Ticket.AgentAssigned, position: int, session: ProjectionSession
+    ) -> None:
         self._touch(
             e, position, session, assignee_id=e.agent_id, assignee_name=e.agent_name
         )
@@ -234,7 +267,9 @@ class HandoffProjection(Projection):
         session.changed(stint)
 
     @handles(Ticket.Opened)
-    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def opened(
+        self, e: Ticket.Opened, position: int, session: ProjectionSession
+    ) -> None:
         self._start(
             session,
             stint_id=e.stint_id,
@@ -246,7 +281,9 @@ class HandoffProjection(Projection):
         )
 
     @handles(Ticket.HandedOff)
-    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handed_off(
+        self, e: Ticket.HandedOff, position: int, session: ProjectionSession
+    ) -> None:
         self._end(session, e.from_stint_id, e, position, Handoff.Outcome.HANDED_ON)
         self._start(
             session,
@@ -261,7 +298,9 @@ class HandoffProjection(Projection):
         )
 
     @handles(Ticket.Reopened)
-    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def reopened(
+        self, e: Ticket.Reopened, position: int, session: ProjectionSession
+    ) -> None:
         self._start(
             session,
             stint_id=e.stint_id,
@@ -274,7 +313,9 @@ class HandoffProjection(Projection):
         )
 
     @handles(Ticket.Responded)
-    def responded(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def responded(
+        self, e: Ticket.Responded, position: int, session: ProjectionSession
+    ) -> None:
         stint = session.require(Handoff, e.stint_id)
         if stint.first_response_at is not None:
             return
@@ -289,11 +330,15 @@ class HandoffProjection(Projection):
         session.changed(stint)
 
     @handles(Ticket.Resolved)
-    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def resolved(
+        self, e: Ticket.Resolved, position: int, session: ProjectionSession
+    ) -> None:
         self._end(session, e.stint_id, e, position, Handoff.Outcome.RESOLVED)
 
     @handles(Ticket.HandoffRated)
-    def rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def rated(
+        self, e: Ticket.HandoffRated, position: int, session: ProjectionSession
+    ) -> None:
         stint = session.require(Handoff, e.handoff_id)
         stint.rating_score = e.score
         stint.rating_comment = e.comment
@@ -302,7 +347,9 @@ class HandoffProjection(Projection):
         session.changed(stint)
 
     @handles(Ticket.AgentAssigned)
-    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def assigned(
+        self, e: Ticket.AgentAssigned, position: int, session: ProjectionSession
+    ) -> None:
         stint = session.require(Handoff, e.stint_id)
         stint.agent_id = e.agent_id
         stint.agent_name = e.agent_name
@@ -335,7 +382,7 @@ class TimelineProjection(Projection):
                 position=position,
                 version=e.originator_version,
                 occurred_at=e.timestamp,
-                event_type=type(e).__name__,
+                event_type=event_name(e),
                 audience=audience,
                 actor_kind=actor.kind,
                 actor_id=actor.id,
@@ -351,7 +398,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.Opened)
-    def opened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def opened(
+        self, e: Ticket.Opened, position: int, session: ProjectionSession
+    ) -> None:
         how = CHANNEL_WORDS.get(e.channel, "")
         self._entry(
             e,
@@ -367,7 +416,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.HandedOff)
-    def handed_off(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handed_off(
+        self, e: Ticket.HandedOff, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -380,7 +431,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.Responded)
-    def responded(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def responded(
+        self, e: Ticket.Responded, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -392,7 +445,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.NoteAdded)
-    def note(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def note(
+        self, e: Ticket.NoteAdded, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -404,7 +459,7 @@ class TimelineProjection(Projection):
 
     @handles(Ticket.CustomerReplied)
     def customer_replied(
-        self, e: Any, position: int, session: ProjectionSession
+        self, e: Ticket.CustomerReplied, position: int, session: ProjectionSession
     ) -> None:
         self._entry(
             e,
@@ -417,7 +472,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.WaitingOnCustomer)
-    def waiting(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def waiting(
+        self, e: Ticket.WaitingOnCustomer, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -428,7 +485,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.WaitingEnded)
-    def waiting_ended(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def waiting_ended(
+        self, e: Ticket.WaitingEnded, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -439,7 +498,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.Resolved)
-    def resolved(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def resolved(
+        self, e: Ticket.Resolved, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -453,7 +514,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.Reopened)
-    def reopened(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def reopened(
+        self, e: Ticket.Reopened, position: int, session: ProjectionSession
+    ) -> None:
         by_customer = e.actor.kind == ActorKind.CUSTOMER
         self._entry(
             e,
@@ -468,7 +531,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.Closed)
-    def closed(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def closed(
+        self, e: Ticket.Closed, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -478,7 +543,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.PriorityChanged)
-    def priority(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def priority(
+        self, e: Ticket.PriorityChanged, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -488,7 +555,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.ScenarioChanged)
-    def scenario(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def scenario(
+        self, e: Ticket.ScenarioChanged, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -499,7 +568,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.AgentAssigned)
-    def assigned(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def assigned(
+        self, e: Ticket.AgentAssigned, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -523,44 +594,55 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.ClockStarted)
-    def clock_started(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_started(
+        self, e: Ticket.ClockStarted, position: int, session: ProjectionSession
+    ) -> None:
         scope = "ticket" if e.stint_id is None else "stint"
         self._clock_entry(
             e,
             position,
             session,
             f"{e.department} {e.kind} clock ({scope}) started: "
-            f"{_hours(e.target_seconds)} of business time, due {_utc(e.due_at)} "
+            f"{format_duration(e.target_seconds)} of business time, "
+            f"due {_utc(e.due_at)} "
             f"(policy v{e.policy_version}, calendar v{e.calendar_version}).",
         )
 
     @handles(Ticket.ClockPaused)
-    def clock_paused(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_paused(
+        self, e: Ticket.ClockPaused, position: int, session: ProjectionSession
+    ) -> None:
         self._clock_entry(e, position, session, "SLA clock paused while waiting.")
 
     @handles(Ticket.ClockResumed)
-    def clock_resumed(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_resumed(
+        self, e: Ticket.ClockResumed, position: int, session: ProjectionSession
+    ) -> None:
         self._clock_entry(
             e,
             position,
             session,
-            f"SLA clock resumed after {_hours(e.paused_seconds)} of business "
+            f"SLA clock resumed after {format_duration(e.paused_seconds)} of business "
             f"time; now due {_utc(e.due_at)}.",
         )
 
     @handles(Ticket.ClockStopped)
-    def clock_stopped(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def clock_stopped(
+        self, e: Ticket.ClockStopped, position: int, session: ProjectionSession
+    ) -> None:
         verdict = "breached" if e.breached else "met"
         self._clock_entry(
             e,
             position,
             session,
             f"SLA clock stopped ({e.outcome.replace('_', ' ')}): {verdict}, "
-            f"{_hours(e.business_seconds_used)} of business time used.",
+            f"{format_duration(e.business_seconds_used)} of business time used.",
         )
 
     @handles(Ticket.SLAWarningIssued)
-    def sla_warning(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def sla_warning(
+        self, e: Ticket.SLAWarningIssued, position: int, session: ProjectionSession
+    ) -> None:
         self._clock_entry(
             e,
             position,
@@ -569,7 +651,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.SLABreached)
-    def sla_breached(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def sla_breached(
+        self, e: Ticket.SLABreached, position: int, session: ProjectionSession
+    ) -> None:
         self._clock_entry(
             e,
             position,
@@ -578,7 +662,9 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.HandoffRated)
-    def handoff_rated(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def handoff_rated(
+        self, e: Ticket.HandoffRated, position: int, session: ProjectionSession
+    ) -> None:
         self._entry(
             e,
             position,
@@ -591,7 +677,12 @@ class TimelineProjection(Projection):
         )
 
     @handles(Ticket.DisputeOpened, Ticket.DisputeDecided)
-    def dispute(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def dispute(
+        self,
+        e: Ticket.DisputeOpened | Ticket.DisputeDecided,
+        position: int,
+        session: ProjectionSession,
+    ) -> None:
         decision = getattr(e, "decision", None)
         self._entry(
             e,
@@ -608,7 +699,7 @@ class TimelineProjection(Projection):
 
     @handles(Ticket.ExperienceRated)
     def experience_rated(
-        self, e: Any, position: int, session: ProjectionSession
+        self, e: Ticket.ExperienceRated, position: int, session: ProjectionSession
     ) -> None:
         self._entry(
             e,
@@ -618,3 +709,98 @@ class TimelineProjection(Projection):
             text=f"You rated the whole experience {e.score} out of 5.",
             body=e.comment,
         )
+
+
+class SLAClockProjection(Projection):
+    """One :class:`SLAClock` row per clock, from the ticket's clock events
+    only: due times and verdicts are read from the events, never
+    recomputed, so a rebuild gives the same rows whatever the policies and
+    calendars say today."""
+
+    name = "sla_clock"
+    models = (SLAClock,)
+
+    @handles(Ticket.ClockStarted)
+    def started(
+        self, e: Ticket.ClockStarted, position: int, session: ProjectionSession
+    ) -> None:
+        session.add(
+            SLAClock(
+                id=e.clock_id,
+                ticket_id=e.originator_id,
+                handoff_id=e.stint_id,
+                department=e.department,
+                kind=e.kind,
+                state=SLAClock.State.RUNNING,
+                started_at=e.timestamp,
+                due_at=e.due_at,
+                warn_at=e.warn_at,
+                target_seconds=e.target_seconds,
+                policy_version=e.policy_version,
+                calendar_version=e.calendar_version,
+                pauses_on_waiting=e.pauses_on_waiting,
+                started_position=position,
+            )
+        )
+
+    def _clock(self, e: Ticket.Event, session: ProjectionSession) -> SLAClock:
+        clock = session.require(SLAClock, e.clock_id)
+        session.changed(clock)
+        return clock
+
+    @handles(Ticket.ClockPaused)
+    def paused(
+        self, e: Ticket.ClockPaused, position: int, session: ProjectionSession
+    ) -> None:
+        clock = self._clock(e, session)
+        clock.state = SLAClock.State.PAUSED
+        clock.paused_since = e.timestamp
+
+    @handles(Ticket.ClockResumed)
+    def resumed(
+        self, e: Ticket.ClockResumed, position: int, session: ProjectionSession
+    ) -> None:
+        clock = self._clock(e, session)
+        clock.paused_seconds += e.paused_seconds
+        clock.due_at = e.due_at
+        clock.warn_at = e.warn_at
+        clock.paused_since = None
+        clock.stopped_at = None
+        clock.stopped_position = None
+        clock.outcome = ""
+        clock.business_seconds_used = None
+        clock.state = (
+            SLAClock.State.BREACHED_RUNNING
+            if clock.breach_recorded
+            else SLAClock.State.RUNNING
+        )
+
+    @handles(Ticket.ClockStopped)
+    def stopped(
+        self, e: Ticket.ClockStopped, position: int, session: ProjectionSession
+    ) -> None:
+        clock = self._clock(e, session)
+        clock.stopped_at = e.timestamp
+        clock.stopped_position = position
+        clock.outcome = e.outcome
+        clock.business_seconds_used = e.business_seconds_used
+        clock.paused_since = None
+        clock.state = SLAClock.State.BREACHED if e.breached else SLAClock.State.MET
+
+    @handles(Ticket.SLAWarningIssued)
+    def warned(
+        self, e: Ticket.SLAWarningIssued, position: int, session: ProjectionSession
+    ) -> None:
+        clock = self._clock(e, session)
+        clock.warning_recorded = True
+        clock.warning_position = position
+
+    @handles(Ticket.SLABreached)
+    def breached(
+        self, e: Ticket.SLABreached, position: int, session: ProjectionSession
+    ) -> None:
+        clock = self._clock(e, session)
+        clock.breach_recorded = True
+        clock.breach_position = position
+        if clock.state == SLAClock.State.RUNNING:
+            clock.state = SLAClock.State.BREACHED_RUNNING

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_noop
 
+from tickets.event_format import event_name
 from tickets import clock, outbound
 from tickets.domain import Ticket
 from tickets.event_format import event_dict
@@ -82,7 +83,7 @@ class WebhookDeliveryProjection(Projection):
     def process(self, event: Any, position: int, session: ProjectionSession) -> None:
         if not isinstance(event, Ticket.Event | Ticket.Opened):
             return
-        event_type = type(event).__name__
+        event_type = event_name(event)
         subscriptions = [s for s in self._subscriptions() if s.wants(event_type)]
         if not subscriptions:
             return

@@ -12,9 +12,8 @@ import pytest
 import time_machine
 
 from sla import services as sla_services
-from sla.models import SLAClock
 from tests.helpers import Org
-from tickets.models import TicketSummary
+from tickets.models import SLAClock, TicketSummary
 
 H = timedelta(hours=1)
 

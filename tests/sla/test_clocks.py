@@ -16,12 +16,13 @@ from django.core import mail
 from django.core.management import call_command
 
 from sla import services as sla_services
-from sla.models import SLAClock, SLANotification
+from sla.models import SLANotification
 from tests.helpers import Org, open_ticket, stored_events
 from tests.sla.conftest import H, clock, fin_stint, z
 from tickets import services
 from tickets.application import get_tickets_application
 from tickets.domain import Ticket
+from tickets.models import SLAClock
 from tickets.projection_runner import projection_group, rebuild
 
 

@@ -12,10 +12,10 @@ import time_machine
 from django.db import connection
 
 from sla import services as sla_services
-from sla.models import SLAClock
 from tests import helpers
 from tickets import services
 from tickets.domain import Ticket
+from tickets.models import SLAClock
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 

@@ -10,10 +10,9 @@ from django.db.models import F
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from sla.models import SLAClock
 from tests.browser import browser, screenshot  # noqa: F401 - the fixture
 from tickets.admin.queue import annotate_queue
-from tickets.models import TicketSummary
+from tickets.models import SLAClock, TicketSummary
 
 QUEUE = "/admin/tickets/queueticket/"
 

@@ -112,7 +112,7 @@ SCOPED = {
     "tickets.ticketsummary": "pk",
     "tickets.queueticket": "pk",
     "tickets.handoff": "ticket_id",
-    "sla.slaclock": "ticket_id",
+    "tickets.slaclock": "ticket_id",
     "sla.slanotification": "ticket_id",
     "tickets.webhookdelivery": "ticket_id",
 }

@@ -134,16 +134,16 @@ def test_a_whole_journey_only_through_http(clients: Clients, org: Org) -> None:
     events = cs.get(f"/api/v1/tickets/{tid}/events/").json()
     types = [e["type"] for e in events]
     assert types == [
-        "Opened",
-        "HandedOff",
-        "Responded",
-        "HandedOff",
-        "WaitingOnCustomer",
-        "CustomerReplied",
-        "WaitingEnded",
-        "Resolved",
-        "HandoffRated",
-        "HandoffRated",
+        "Ticket.Opened",
+        "Ticket.HandedOff",
+        "Ticket.Responded",
+        "Ticket.HandedOff",
+        "Ticket.WaitingOnCustomer",
+        "Ticket.CustomerReplied",
+        "Ticket.WaitingEnded",
+        "Ticket.Resolved",
+        "Ticket.HandoffRated",
+        "Ticket.HandoffRated",
     ]
     assert [e["version"] for e in events] == list(range(1, 11))
     assert all(e["position"] for e in events)
@@ -631,8 +631,11 @@ def test_the_event_log_pages_in_order_and_filters_by_type(clients: Clients) -> N
     positions = [e["position"] for e in page["events"] + rest["events"]]
     assert positions == sorted(positions) and len(positions) == 6
     assert rest["has_more"] is False
-    handoffs = lead.get("/api/v1/events/?type=HandedOff").json()["events"]
-    assert [e["type"] for e in handoffs] == ["HandedOff"] * 3
+    handoffs = lead.get("/api/v1/events/?type=Ticket.HandedOff").json()["events"]
+    assert [e["type"] for e in handoffs] == ["Ticket.HandedOff"] * 3
+    # The short form integrations used before names came from topics.
+    short = lead.get("/api/v1/events/?type=HandedOff").json()["events"]
+    assert short == handoffs
     problem(lead.get("/api/v1/events/?type=Nope"), 400, "validation_failed")
     problem(lead.get("/api/v1/events/?after=-1"), 400, "validation_failed")
     problem(clients.agent("FIN").get("/api/v1/events/"), 403, "forbidden")

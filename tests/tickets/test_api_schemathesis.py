@@ -34,13 +34,12 @@ from schemathesis.core.parameters import ParameterLocation
 
 from config.wsgi import application
 from sla import services as sla_services
-from sla.models import SLAClock
 from tests.helpers import Org, open_ticket
 from tests.sla.conftest import sla_org, z  # noqa: F401 -- the fixture, with policies
 from tests.tickets.api_helpers import SHAPE_CODES
 from tickets import services
 from tickets.api.authentication import TokenRateThrottle
-from tickets.models import ApiToken, TicketSummary, WebhookSubscription
+from tickets.models import ApiToken, SLAClock, TicketSummary, WebhookSubscription
 
 MAX_EXAMPLES = 8
 

@@ -12,11 +12,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from sla import services as sla_services
-from sla.models import SLAClock
 from tests.helpers import Org
 from tests.tickets.test_projections import rich_history
 from tickets import clock
-from tickets.models import Handoff, TicketSummary, TimelineEntry
+from tickets.models import Handoff, SLAClock, TicketSummary, TimelineEntry
 
 
 def test_an_untouched_read_model_passes_the_audit(org: Org, capsys: Any) -> None:

@@ -238,7 +238,7 @@ def test_a_command_key_runs_its_command_once(org: Org) -> None:
         first.version,
         first.position,
     )
-    assert second.event_types == ("NoteAdded",)
+    assert second.event_types == ("Ticket.NoteAdded",)
     assert event_count() == events
     with pytest.raises(CommandKeyReused), command_key(_key("note", "other")):
         app.add_note_to_ticket(

@@ -21,13 +21,13 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from sla.models import SLAClock
 from tests.helpers import Org, event_count
 from tests.tickets.api_helpers import Clients
 from tickets import services
 from tickets.models import (
     CustomerAccess,
     Handoff,
+    SLAClock,
     TicketSummary,
     TimelineEntry,
     WebhookSubscription,

@@ -16,12 +16,11 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from sla import services as sla_services
-from sla.models import SLAClock
 from tests.helpers import Org, event_count
 from tests.tickets.api_helpers import token_client
 from tickets import services
 from tickets.customer import customer_link_issue, customer_link_revoke
-from tickets.models import CustomerAccess, TicketSummary
+from tickets.models import CustomerAccess, SLAClock, TicketSummary
 
 MON_0200 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)  # 10:00 Shanghai, 03:00 Paris
 LUNCH = dict.fromkeys(

@@ -146,7 +146,7 @@ def test_a_ticket_round_trips_through_the_store(
     ticket = reader.get_ticket(tid)
     assert (ticket.owner, ticket.status, ticket.version) == ("FIN", Status.OPEN, 3)
     assert result.version == 3
-    assert result.event_types == ("Responded",)
+    assert result.event_types == ("Ticket.Responded",)
     stint = ticket.current_stint
     assert stint is not None and stint.first_response_at == T0 + timedelta(hours=1)
     assert stint.first_response_at.tzinfo is not None

@@ -137,16 +137,16 @@ def test_a_journey_across_departments_is_recorded_stint_by_stint(org: Org) -> No
         .values_list("event_type", "audience")
     )
     assert types == [
-        ("Opened", "customer"),
-        ("HandedOff", "customer"),
-        ("Responded", "customer"),
-        ("AgentAssigned", "internal"),
-        ("HandedOff", "customer"),
-        ("WaitingOnCustomer", "customer"),
-        ("CustomerReplied", "customer"),
-        ("WaitingEnded", "customer"),
-        ("NoteAdded", "internal"),
-        ("Resolved", "customer"),
+        ("Ticket.Opened", "customer"),
+        ("Ticket.HandedOff", "customer"),
+        ("Ticket.Responded", "customer"),
+        ("Ticket.AgentAssigned", "internal"),
+        ("Ticket.HandedOff", "customer"),
+        ("Ticket.WaitingOnCustomer", "customer"),
+        ("Ticket.CustomerReplied", "customer"),
+        ("Ticket.WaitingEnded", "customer"),
+        ("Ticket.NoteAdded", "internal"),
+        ("Ticket.Resolved", "customer"),
     ]
 
 

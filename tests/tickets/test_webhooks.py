@@ -106,10 +106,10 @@ def test_deliveries_are_signed_and_the_signature_verifies(
     )
     assert hmac.compare_digest(headers["X-Baton-Signature"], expected)
     assert headers["X-Baton-Delivery"] == str(delivery.pk)
-    assert headers["X-Baton-Event-Type"] == "HandedOff"
+    assert headers["X-Baton-Event-Type"] == "Ticket.HandedOff"
     payload = json.loads(body)
     assert payload["delivery_id"] == delivery.pk
-    assert payload["event"]["type"] == "HandedOff"
+    assert payload["event"]["type"] == "Ticket.HandedOff"
     assert payload["event"]["data"]["to_department"] == "FIN"
     assert payload["event"]["position"] == int(headers["X-Baton-Event-Position"])
     # A tampered body no longer matches.
@@ -233,7 +233,8 @@ def test_subscriptions_over_the_api(org: Org, receiver: Receiver) -> None:
     )
     assert created.status_code == 201, created.content
     body = created.json()
-    assert len(body["secret"]) > 20 and body["event_types"] == ["HandedOff"]
+    # The short form is accepted and stored under its public name.
+    assert len(body["secret"]) > 20 and body["event_types"] == ["Ticket.HandedOff"]
     listed = lead.get("/api/v1/webhooks/").json()
     assert [w["id"] for w in listed] == [body["id"]] and "secret" not in listed[0]
     bad = lead.post(

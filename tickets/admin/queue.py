@@ -27,9 +27,7 @@ from django.utils.translation import gettext
 
 from departments.models import Department
 from departments.selectors import memberships_for_user
-from sla.models import SLAClock, clock_state_conditions
-from sla.selectors import business_seconds_left
-from tickets import clock, selectors, services
+from tickets import clock, selectors, services, sla_clocks
 from tickets.admin.visibility import TicketDataAdmin, request_visibility
 from tickets.application import VersionMismatch
 from tickets.customer import customer_link_path
@@ -41,36 +39,34 @@ from tickets.domain import (
     TicketError,
     TicketNotFound,
 )
-from tickets.models import QueueTicket, TicketSummary, TimelineEntry
+from tickets.durations import format_duration
+from tickets.models import QueueTicket, SLAClock, TicketSummary, TimelineEntry
+from tickets.sla_clocks import business_seconds_left, clock_state_conditions
 
 OPEN_STATUSES = ("open", "waiting")
 
 
-def _left_text(seconds: float) -> str:
-    minutes = int(abs(seconds) // 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m" if hours else f"{minutes}m"
-
-
 def countdown(clock_row: SLAClock | None, now: datetime) -> tuple[str, str]:
     """(css class, text) for a response clock: on track, at risk,
-    breached, paused; the time is business time."""
-    if clock_row is None:
+    breached, paused (the state from ``tickets.sla_clocks``); the time is
+    business time."""
+    state = sla_clocks.state_of(clock_row, now)
+    if clock_row is None or state == sla_clocks.NONE:
         return "none", "no SLA"
-    if clock_row.state == SLAClock.State.PAUSED:
+    if state == sla_clocks.PAUSED:
         return "paused", "paused: waiting on customer"
-    if clock_row.state in (SLAClock.State.MET, SLAClock.State.BREACHED):
+    if state == sla_clocks.ANSWERED:
         met = clock_row.state == SLAClock.State.MET
         verb = {"handed_on": "handed on", "resolved": "resolved"}.get(
             clock_row.outcome, "answered"
         )
         return ("met" if met else "breached"), f"{verb} {'in time' if met else 'late'}"
-    left = business_seconds_left(clock_row, now)
-    if left < 0 or clock_row.due_at <= now:
-        return "breached", f"overdue {_left_text(left)}"
-    if now >= clock_row.warn_at:
-        return "at-risk", f"{_left_text(left)} left"
-    return "on-track", f"{_left_text(left)} left"
+    left = format_duration(abs(business_seconds_left(clock_row, now)))
+    if state == sla_clocks.BREACHED:
+        return "breached", f"overdue {left}"
+    if state == sla_clocks.AT_RISK:
+        return "at-risk", f"{left} left"
+    return "on-track", f"{left} left"
 
 
 def viewer_zone(user: Any) -> zoneinfo.ZoneInfo:
@@ -348,7 +344,7 @@ class QueueAdmin(TicketDataAdmin):
 
     @admin.display(description="With department for", ordering="owner_since")
     def with_department(self, ticket: Any) -> str:
-        return _left_text((clock.now() - ticket.owner_since).total_seconds())
+        return format_duration(clock.now() - ticket.owner_since)
 
     @admin.display(description="SLA (business time)", ordering="due_at")
     def sla(self, ticket: Any) -> str:

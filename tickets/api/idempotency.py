@@ -31,8 +31,8 @@ from django.db.models import Q
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from config.exceptions import problem_response
 from tickets import clock
+from tickets.api.problem import problem_response
 from tickets.application import CommandKeyReused, command_key
 from tickets.eventstore import CommandKey
 from tickets.models import ApiToken, IdempotencyRecord

@@ -17,8 +17,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
 from departments.models import CODE_PATTERN
-from sla.models import SLAClock
-from sla.selectors import business_seconds_left, business_seconds_used
 from tickets.domain import (
     MAX_COMMENT,
     MAX_EXTERNAL_REF,
@@ -33,7 +31,8 @@ from tickets.domain import (
     Priority,
     RootCause,
 )
-from tickets.models import Handoff, TicketSummary
+from tickets.models import Handoff, SLAClock, TicketSummary
+from tickets.sla_clocks import business_seconds_left, business_seconds_used
 
 #: The domain strips text before it checks it, so "required" means "holds
 #: something that is not whitespace" (an unanchored search, as JSON Schema's

@@ -27,7 +27,12 @@ from tickets.customer import (
     customer_view,
 )
 from tickets.domain import Principal, Priority, Ticket, TicketNotFound
-from tickets.event_format import event_dict
+from tickets.event_format import (
+    ACCEPTED_EVENT_NAMES,
+    EVENT_CLASSES,
+    event_dict,
+    event_names,
+)
 from tickets.models import ApiToken, TimelineEntry
 
 #: Responses declare the codes of the view's own rules; the schema hook
@@ -64,15 +69,6 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Retries with the same key and body return the first response. "
     "1-255 characters, not only whitespace.",
 )
-TYPE_NAMES = {
-    name
-    for name, value in vars(Ticket).items()
-    if isinstance(value, type)
-    and hasattr(value, "TOPIC")
-    and name not in ("Event", "Created")
-}
-
-
 def api_principal(request: Request) -> Principal:
     """The acting principal: an integration token acts as its user but is
     recorded as the integration."""
@@ -616,28 +612,28 @@ class EventLogQuerySerializer(serializers.Serializer[Any]):
     type = serializers.CharField(
         required=False,
         default="",
-        help_text="Comma-separated event types, e.g. HandedOff.",
+        help_text="Comma-separated event types, e.g. Ticket.HandedOff "
+        "(the short form HandedOff is accepted too).",
     )
 
     def validate_type(self, value: str) -> list[str]:
-        names = [n.strip() for n in value.split(",") if n.strip()]
-        unknown = sorted(set(names) - TYPE_NAMES)
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown event types: {', '.join(unknown)}."
-            )
-        return names
+        return event_names(value.split(","))
 
 
 #: ``type`` as the schema describes it: comma-separated names from a list
 #: (an empty value, or none, is every type).
 EVENT_TYPES = OpenApiParameter(
     "type",
-    {"type": "array", "items": {"type": "string", "enum": sorted(TYPE_NAMES)}},
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": sorted(ACCEPTED_EVENT_NAMES)},
+    },
     OpenApiParameter.QUERY,
     style="form",
     explode=False,
-    description="Event types, comma-separated, e.g. HandedOff,Resolved.",
+    description="Event types, comma-separated, e.g. "
+    "Ticket.HandedOff,Ticket.Resolved (short forms such as HandedOff are "
+    "accepted too).",
 )
 
 
@@ -656,7 +652,7 @@ class EventLogApi(BaseApi):
         query = EventLogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
-        topics = [getattr(Ticket, n).TOPIC for n in query.validated_data["type"]]
+        topics = [EVENT_CLASSES[n].TOPIC for n in query.validated_data["type"]]
         app = get_tickets_application()
         notifications = app.recorder.select_notifications(
             start=after, limit=limit + 1, topics=topics, inclusive_of_start=False

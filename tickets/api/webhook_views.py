@@ -14,7 +14,8 @@ from rest_framework.response import Response
 
 from tickets import outbound, selectors
 from tickets.api.serializers import NOT_BLANK, StrictCharField, problems
-from tickets.api.views import IDEMPOTENCY_KEY, TYPE_NAMES, BaseApi
+from tickets.api.views import IDEMPOTENCY_KEY, BaseApi
+from tickets.event_format import ACCEPTED_EVENT_NAMES, event_names
 from tickets.domain import InvalidInput, TicketNotFound
 from tickets.models import WebhookSubscription
 
@@ -48,19 +49,16 @@ class WebhookInputSerializer(serializers.Serializer[Any]):
         "operator allows the network (WEBHOOK_ALLOWED_NETWORKS).",
     )
     event_types = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(TYPE_NAMES)),
+        child=serializers.ChoiceField(choices=sorted(ACCEPTED_EVENT_NAMES)),
         required=False,
         default=list,
-        help_text="Event type names, e.g. HandedOff; empty for all.",
+        help_text="Event type names, e.g. Ticket.HandedOff (the short form "
+        "HandedOff is accepted too and stored as Ticket.HandedOff); empty "
+        "for all.",
     )
 
     def validate_event_types(self, value: list[str]) -> list[str]:
-        unknown = sorted(set(value) - TYPE_NAMES)
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown event types: {', '.join(unknown)}."
-            )
-        return sorted(set(value))
+        return event_names(value)
 
 
 class WebhookSerializer(serializers.ModelSerializer[WebhookSubscription]):

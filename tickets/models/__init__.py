@@ -1,6 +1,8 @@
-"""Ticket models: read models of the event log (``read_models``) and the
-integration records of the REST API (``integrations``)."""
+"""Ticket models: read models of the event log (``read_models``, and the
+SLA clocks in ``clocks``) and the integration records of the REST API
+(``integrations``)."""
 
+from tickets.models.clocks import SLAClock
 from tickets.models.integrations import (
     ApiToken,
     CustomerAccess,
@@ -23,6 +25,7 @@ __all__ = [
     "IdempotencyRecord",
     "ProjectionTracking",
     "QueueTicket",
+    "SLAClock",
     "TicketSummary",
     "TimelineEntry",
     "WebhookDelivery",

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
+from tickets.event_format import canonical_event_name
 from tickets.outbound import DestinationRefused, check_url
 
 TOKEN_PREFIX = "bat_"  # noqa: S105 (a prefix, not a secret)
@@ -110,7 +111,8 @@ class WebhookSubscription(models.Model):
     event_types = models.JSONField(
         default=list,
         blank=True,
-        help_text='Event type names, e.g. ["HandedOff", "SLABreached"]; empty = all.',
+        help_text='Event type names, e.g. ["Ticket.HandedOff", '
+        '"Ticket.SLABreached"]; empty = all.',
     )
     secret = models.CharField(
         max_length=100, help_text="Shared secret for the X-Baton-Signature HMAC."
@@ -129,6 +131,16 @@ class WebhookSubscription(models.Model):
         :mod:`tickets.outbound`); checked by the admin form. A URL that
         fails the field's own validation is left to that message."""
         super().clean()
+        if not isinstance(self.event_types, list):
+            raise ValidationError({"event_types": "A list of event type names."})
+        unknown = [t for t in self.event_types if canonical_event_name(str(t)) is None]
+        if unknown:
+            raise ValidationError(
+                {"event_types": f"Unknown event types: {', '.join(map(str, unknown))}."}
+            )
+        self.event_types = sorted(
+            {canonical_event_name(str(t)) or "" for t in self.event_types}
+        )
         try:
             URLValidator(schemes=["http", "https"])(self.url)
         except ValidationError:
@@ -141,7 +153,10 @@ class WebhookSubscription(models.Model):
             ) from None
 
     def wants(self, event_type: str) -> bool:
-        return not self.event_types or event_type in self.event_types
+        if not self.event_types:
+            return True
+        # Rows written before names came from topics may hold short forms.
+        return event_type in {canonical_event_name(str(n)) for n in self.event_types}
 
     @staticmethod
     def new_secret() -> str:
