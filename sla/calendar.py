@@ -46,7 +46,6 @@ __all__ = [
     "WorkingInterval",
     "add_business_time",
     "business_time_between",
-    "format_duration",
     "format_hours",
     "parse_hours",
 ]
@@ -608,19 +607,3 @@ def format_hours(intervals: Sequence[WorkingInterval]) -> str:
         return "closed"
     _check_day(checked, repr(list(intervals)))
     return ", ".join(f"{_clock(start)}-{_clock(end)}" for start, end in checked)
-
-
-def format_duration(duration: timedelta) -> str:
-    """A business duration for humans, in hours and minutes: ``"26h 5m"``,
-    ``"45m"``, ``"3h"``, ``"0m"``. Seconds are dropped (rounding towards
-    zero); a negative duration gets a leading minus sign."""
-    if not isinstance(duration, timedelta):
-        raise ValueError(f"Expected a timedelta, got {duration!r}.")
-    total = abs(duration) // timedelta(minutes=1)
-    sign = "-" if duration < timedelta(0) and total else ""
-    hours, minutes = divmod(total, 60)
-    if not hours:
-        return f"{sign}{minutes}m"
-    if not minutes:
-        return f"{sign}{hours}h"
-    return f"{sign}{hours}h {minutes}m"

@@ -21,12 +21,12 @@ from django.urls import path, reverse
 
 from departments.models import Department
 from sla.models import Scorecard
+from sla.reports import display_label, figure_kind
 from sla.scorecards import (
     COUNT_FIGURES,
     DERIVED_FIGURES,
     FIGURE_NAMES,
     deciding_position,
-    figure_label,
     format_rate,
 )
 from sla.selectors import (
@@ -47,12 +47,22 @@ from tickets.domain import (
     TicketNotFound,
     dispute_id_for,
 )
+from tickets.durations import format_duration
 
 #: The figures shown on a scorecard page, in reading order, with their
 #: adjusted counterpart when there is one.
 SHOWN = [f.name for f in COUNT_FIGURES if not f.name.endswith("_adjusted")] + [
     f.name for f in DERIVED_FIGURES if not f.name.endswith("_adjusted")
 ]
+
+
+def shown(name: str, value: Any) -> Any:
+    """A figure as the scorecard pages show it: durations as people read
+    them (the figures themselves are seconds), anything else as stored
+    (None, nothing to compute it over, is left to the template)."""
+    if value is not None and figure_kind(name) == "duration":
+        return format_duration(value)
+    return value
 
 
 @admin.register(Scorecard)
@@ -173,9 +183,11 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
             lines.append(
                 {
                     "name": name,
-                    "label": figure_label(name),
+                    "label": display_label(name),
                     "raw": figures[name],
                     "adjusted": figures.get(adjusted, figures[name]),
+                    "raw_text": shown(name, figures[name]),
+                    "adjusted_text": shown(name, figures.get(adjusted, figures[name])),
                     "differs": adjusted in figures
                     and figures[adjusted] != figures[name],
                     "url": reverse("admin:sla_scorecard_figure", args=[row.pk, name]),
@@ -233,6 +245,7 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
             {
                 "fact": fact,
                 "deciding_position": deciding_position(figure, fact),
+                "response": format_duration(fact.response_seconds),
                 "ticket_url": reverse(
                     "admin:tickets_queueticket_change", args=[fact.ticket_id]
                 ),
@@ -246,12 +259,13 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
             "admin/sla/scorecard/figure.html",
             {
                 **self.admin_site.each_context(request),
-                "title": f"{figure_label(figure)}: {address.department.name}, "
+                "title": f"{display_label(figure)}: {address.department.name}, "
                 f"{row.period} from {row.start}",
                 "opts": self.model._meta,
                 "row": row,
                 "figure": figure,
                 "value": value,
+                "value_text": shown(figure, value),
                 "rows": rows,
                 "scorecard_url": reverse("admin:sla_scorecard_change", args=[row.pk]),
                 "can_dispute": bool(principal.departments),

@@ -33,11 +33,11 @@ from sla.whatif import (
     WhatIfError,
     default_start,
     format_rate,
-    format_seconds,
     parse_duration,
     simulate_policy,
 )
 from tickets.admin.visibility import request_visibility
+from tickets.durations import format_duration
 
 PERMISSION = "sla.view_slapolicyversion"
 
@@ -111,7 +111,7 @@ def _display(simulation: Simulation, listed: list[Any]) -> dict[str, Any]:
             for f in figures
         ],
         "proposed": [
-            (priority, format_seconds(seconds))
+            (priority, format_duration(seconds))
             for priority, seconds in simulation.proposed.items()
         ],
         "flips": [
@@ -120,8 +120,8 @@ def _display(simulation: Simulation, listed: list[Any]) -> dict[str, Any]:
                 "stint_id": c.stint_id,
                 "priority": c.priority,
                 "change": c.change,
-                "stored_target": format_seconds(c.stored_target_seconds),
-                "proposed_target": format_seconds(c.proposed_target_seconds),
+                "stored_target": format_duration(c.stored_target_seconds),
+                "proposed_target": format_duration(c.proposed_target_seconds),
                 "stored_due_at": c.stored_due_at,
                 "proposed_due_at": c.proposed_due_at,
                 "stopped_at": c.stopped_at,

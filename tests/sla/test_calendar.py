@@ -28,7 +28,6 @@ from sla.calendar import (
     WorkingInterval,
     add_business_time,
     business_time_between,
-    format_duration,
     format_hours,
     parse_hours,
 )
@@ -886,22 +885,3 @@ def test_hours_round_trip(intervals: list[WorkingInterval]) -> None:
     text = format_hours(intervals)
     assert parse_hours(text) == intervals
     assert format_hours(parse_hours(text)) == text
-
-
-@pytest.mark.parametrize(
-    ("duration", "text"),
-    [
-        (timedelta(0), "0m"),
-        (timedelta(seconds=59, microseconds=999999), "0m"),
-        (timedelta(minutes=45), "45m"),
-        (timedelta(minutes=45, seconds=59), "45m"),
-        (timedelta(hours=2), "2h"),
-        (timedelta(hours=2, minutes=10), "2h 10m"),
-        (timedelta(days=1, hours=2, minutes=5, seconds=30), "26h 5m"),
-        (timedelta(days=10), "240h"),
-        (-timedelta(hours=1, minutes=30, seconds=20), "-1h 30m"),
-        (-timedelta(seconds=30), "0m"),
-    ],
-)
-def test_format_duration(duration: timedelta, text: str) -> None:
-    assert format_duration(duration) == text

@@ -69,17 +69,20 @@ def test_clock_entries_are_internal_only(org: helpers.Org) -> None:
         sla_services.sla_sweep()
     entries = TimelineEntry.objects.filter(ticket_id=tid)
     clock_types = {
-        "ClockStarted",
-        "ClockStopped",
-        "SLABreached",
-        "SLAWarningIssued",
-        "ClockPaused",
-        "ClockResumed",
+        "Ticket.ClockStarted",
+        "Ticket.ClockStopped",
+        "Ticket.SLABreached",
+        "Ticket.SLAWarningIssued",
+        "Ticket.ClockPaused",
+        "Ticket.ClockResumed",
     }
     clock_entries = [e for e in entries if e.event_type in clock_types]
-    assert {e.event_type for e in clock_entries} == {"ClockStarted", "SLABreached"}
+    assert {e.event_type for e in clock_entries} == {
+        "Ticket.ClockStarted",
+        "Ticket.SLABreached",
+    }
     assert all(e.audience == "internal" for e in clock_entries)
-    [breach] = [e for e in clock_entries if e.event_type == "SLABreached"]
+    [breach] = [e for e in clock_entries if e.event_type == "Ticket.SLABreached"]
     assert breach.text == "FIN response SLA breached: it was due 2026-03-02 03:00 UTC."
 
 

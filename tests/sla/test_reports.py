@@ -37,6 +37,8 @@ from sla.report_services import (
 )
 from sla.reports import (
     csv_figure_columns,
+    figure_rows,
+    format_figure,
     parse_report_csv,
     render_report_html,
     report_csv,
@@ -48,6 +50,7 @@ from tests.helpers import Org, open_ticket
 from tests.sla.conftest import fin_stint
 from tickets import services
 from tickets.application import get_tickets_application
+from tickets.durations import format_duration
 from tickets.projection_runner import catch_up, projection_group
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -405,6 +408,39 @@ def test_the_csv_puts_adjusted_figures_beside_raw_ones_and_defuses_formulas(
     text = report_csv(report_data(period="week", start=W3, department="FIN"))
     assert ",'=HYPERLINK(1)," in text
     assert {r["department_name"] for r in parse_report_csv(text)} == {"=HYPERLINK(1)"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("received", 12, "12"),
+        ("breach_rate", 0.3333, "33.3%"),
+        ("average_score", 2.3333, "2.33"),
+        ("median_response_seconds", 1200.0, "20m"),
+        ("median_response_seconds", 5430.0, "1h 30m"),
+        ("p90_response_seconds", 94_000.0, "1d 2h"),
+        ("p90_response_seconds", 45.5, "45s"),
+        ("median_response_seconds", None, "\u2013"),
+    ],
+)
+def test_figures_read_as_people_read_them(name: str, value: Any, text: str) -> None:
+    assert format_figure(name, value) == text
+
+
+def test_durations_read_as_everywhere_else_and_the_csv_keeps_seconds(
+    history: Org,
+) -> None:
+    data = report_data(period="week", start=W3, department="FIN")
+    [line] = data.departments
+    seconds = line.figures["median_response_seconds"]
+    assert isinstance(seconds, float) and seconds >= 60
+    rows = {label: raw for label, raw, _ in figure_rows(line)}
+    assert rows["Median business time to first response"] == format_duration(seconds)
+    assert f'<td class="num">{format_duration(seconds)}</td>' in render_report_html(
+        data
+    )
+    [csv_row] = [r for r in parse_report_csv(report_csv(data)) if r["scenario"] == "*"]
+    assert csv_row["figures"]["median_response_seconds"] == seconds
 
 
 def test_a_file_that_is_not_a_report_csv_is_rejected() -> None:

@@ -782,6 +782,13 @@ def test_admin_scorecards_are_scoped_and_drill_down(
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="figure-breached"' in html and "Confirmed: misrouted mail" in html
+    # Durations read as everywhere else (tickets.durations), not as seconds.
+    assert 'id="figure-median_response_seconds">2h</a>' in html
+    assert "Median business time to first response</td>" in html
+    median = fin.get(f"/admin/sla/scorecard/{key}/figures/median_response_seconds/")
+    assert median.context["value"] == 7200.0
+    assert '<strong id="figure-value">2h</strong>' in median.content.decode()
+    assert [r["response"] for r in median.context["rows"]] == ["2h"]
     assert (
         fin.get(
             f"/admin/sla/scorecard/{quote('LOG|week|2026-03-02|*')}/change/"
@@ -870,7 +877,8 @@ def test_disputes_are_on_the_internal_timeline_never_the_customers(
     from tickets.models import TicketSummary, TimelineEntry
 
     entries = TimelineEntry.objects.filter(
-        ticket_id=history.t2, event_type__in=["DisputeOpened", "DisputeDecided"]
+        ticket_id=history.t2,
+        event_type__in=["Ticket.DisputeOpened", "Ticket.DisputeDecided"],
     )
     assert {(e.audience, e.text) for e in entries} == {
         ("internal", "FIN's breach on this ticket was disputed."),

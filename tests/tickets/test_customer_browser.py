@@ -48,7 +48,7 @@ def test_a_customer_reads_replies_and_rates_in_a_browser(
     wait_for(browser, "Thank you, your message was added.")
     assert TimelineEntry.objects.filter(
         ticket_id=ticket.ticket_id,
-        event_type="CustomerReplied",
+        event_type="Ticket.CustomerReplied",
         body="The parcel reached your warehouse.",
     ).exists()
 

@@ -20,10 +20,10 @@ from sla.whatif import (
     WhatIfError,
     default_start,
     format_rate,
-    format_seconds,
     parse_targets,
     simulate_policy,
 )
+from tickets.durations import format_duration
 
 
 def _date(text: str) -> date:
@@ -55,7 +55,7 @@ def render(simulation: Simulation) -> str:
     if s.proposed:
         lines.append(
             "Proposed response targets: "
-            + ", ".join(f"{p} {format_seconds(v)}" for p, v in s.proposed.items())
+            + ", ".join(f"{p} {format_duration(v)}" for p, v in s.proposed.items())
             + " (other priorities keep each clock's own target)."
         )
     else:
@@ -111,8 +111,8 @@ def render(simulation: Simulation) -> str:
             f"  {c.change}: ticket {c.ticket_id} stint {c.stint_id} "
             f"({c.priority}) due {c.stored_due_at:%Y-%m-%d %H:%M} -> "
             f"{c.proposed_due_at:%Y-%m-%d %H:%M}, stopped {stopped} "
-            f"(target {format_seconds(c.stored_target_seconds)} -> "
-            f"{format_seconds(c.proposed_target_seconds)})"
+            f"(target {format_duration(c.stored_target_seconds)} -> "
+            f"{format_duration(c.proposed_target_seconds)})"
         )
     lines.append("Times are UTC.")
     return "\n".join(lines)
