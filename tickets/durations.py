@@ -5,9 +5,10 @@ to a person goes through :func:`format_duration`: a customer's "took 2h
 5m", a policy target, a scorecard's median response, a what-if verdict.
 Machine interfaces (the API, CSV and JSON exports) keep seconds.
 
-The rule: the two largest non-zero units of days (24 hours), hours and
-minutes, so the figure stays short and comparable ("1d 2h", "2h 5m",
-"45m"); seconds only under a minute ("45s"); rounding towards zero; a
+The rule: the largest non-zero unit of days (24 hours), hours and minutes,
+and the unit below it when that is not zero, so the figure stays short and
+comparable ("1d 2h", "2h 5m", "45m", "1d" for a day and five minutes);
+seconds only under a minute ("45s"); rounding towards zero; a
 negative duration (time left on an overdue clock) gets a leading minus
 sign; nothing to measure reads as an en dash. Unit letters are
 translatable.
