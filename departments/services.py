@@ -21,7 +21,7 @@ WORK = [
     ("tickets", "work_tickets"),
     ("tickets", "view_ticketsummary"),
     ("tickets", "view_handoff"),
-    ("sla", "view_slaclock"),
+    ("tickets", "view_slaclock"),
     ("sla", "view_scorecard"),
     ("sla", "view_scorecardreport"),
     ("departments", "view_department"),

@@ -6,8 +6,10 @@ without storing anything: it reads the scorecard facts (to know which
 stints the department received in the period) and the tickets' stored
 events, and writes no event and no row.
 
-Rules of the replay (they mirror ``tickets.domain.Ticket``, so simulating
-with every clock's own target reproduces the stored verdicts exactly):
+Rules of the replay (they are the aggregate's: the replay runs the clock
+arithmetic of ``tickets.domain.clocks`` that ``tickets.domain.Ticket`` runs,
+so simulating with every clock's own target reproduces the stored verdicts
+exactly):
 
 * the cohort is the department's stints received in the period, in its
   own timezone, that have a response clock (as in the scorecards); with a
@@ -36,7 +38,8 @@ progress the rates are a lower bound).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -56,6 +59,14 @@ from sla.terms import PolicySLAPort
 from tickets import clock as baton_clock
 from tickets.application import get_tickets_application
 from tickets.domain import ClockKind, Ticket
+from tickets.domain.clocks import (
+    BusinessTime,
+    breached,
+    due_time,
+    is_paused,
+    is_running,
+    late,
+)
 
 __all__ = [
     "ClockReplay",
@@ -64,7 +75,6 @@ __all__ = [
     "WhatIfError",
     "default_start",
     "format_rate",
-    "format_seconds",
     "parse_duration",
     "parse_target",
     "parse_targets",
@@ -179,21 +189,6 @@ def _clean_targets(response: Mapping[str, Any]) -> dict[str, float]:
             )
         targets[priority] = seconds
     return targets
-
-
-def format_seconds(seconds: float | None) -> str:
-    """``5400`` -> ``"1h 30m"``; ``45`` -> ``"45s"``; None -> ``"-"``."""
-    if seconds is None:
-        return "-"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h"] if hours else []
-    if minutes:
-        parts.append(f"{minutes}m")
-    if secs or not parts:
-        parts.append(f"{secs}s")
-    return " ".join(parts)
 
 
 # ---------------------------------------------------------------------------
@@ -371,23 +366,19 @@ class _Run:
 
 
 class _Replayer:
-    """Mirrors the aggregate's due-time arithmetic on the same port."""
+    """Re-runs clocks with the aggregate's clock arithmetic
+    (``tickets.domain.clocks``) on the same port."""
 
     def __init__(self, proposed: dict[str, float]) -> None:
         self.port = PolicySLAPort()
         self.proposed = proposed
 
-    def shift(self, run: _Run, instant: datetime, seconds: float) -> datetime:
-        # As Ticket._shift: nothing to add leaves the instant as it is.
-        if seconds <= 0:
-            return instant
+    @contextmanager
+    def calendar(self, run: _Run) -> Iterator[BusinessTime]:
+        """The calendar the clock started on; a due time it cannot place
+        (no working time for years) is the proposal's fault."""
         try:
-            return self.port.shift(
-                department=run.department,
-                calendar_version=run.calendar_version,
-                instant=instant,
-                seconds=seconds,
-            )
+            yield BusinessTime(self.port, run.department, run.calendar_version)
         except ValueError as error:
             raise WhatIfError(
                 f"Cannot place a due time on {run.department}'s calendar "
@@ -435,37 +426,41 @@ class _Replayer:
             proposed_due=e.timestamp,
         )
         # Like PolicySLAPort.terms: start plus the target in business time.
-        run.proposed_due = self.shift(run, e.timestamp, target)
+        with self.calendar(run) as calendar:
+            run.proposed_due = due_time(calendar, e.timestamp, target)
         return run
 
     @staticmethod
-    def _late(run: _Run, at: datetime) -> None:
-        if at > run.proposed_due:
-            run.proposed_breach = True
+    def _judge(run: _Run, at: datetime) -> None:
+        run.proposed_breach = breached(
+            already=run.proposed_breach, at=at, due_at=run.proposed_due
+        )
 
     def _apply(self, run: _Run, e: Any) -> None:
         if isinstance(e, Ticket.ClockPaused):
-            # Ticket.wait_on_customer: already late when the pause starts.
-            self._late(run, e.timestamp)
+            # Ticket._pause_clocks: already late when the pause starts.
+            self._judge(run, e.timestamp)
             run.paused_at = e.timestamp
         elif isinstance(e, Ticket.ClockResumed):
             run.paused_at = None
             run.stopped_at = None
             run.stored_due = e.due_at
-            run.proposed_due = self.shift(run, run.proposed_due, e.paused_seconds)
+            # Ticket._resume_clock: moved by the business seconds paused.
+            with self.calendar(run) as calendar:
+                run.proposed_due = calendar.shift(run.proposed_due, e.paused_seconds)
         elif isinstance(e, Ticket.ClockStopped):
             # Ticket._stop_clocks: stopped later than due.
-            self._late(run, e.timestamp)
+            self._judge(run, e.timestamp)
             run.stopped_at = e.timestamp
             run.stored_breach = run.stored_breach or e.breached
         elif isinstance(e, Ticket.SLABreached):
             run.stored_breach = True
 
     def finish(self, run: _Run, now: datetime) -> ClockReplay:
-        running = run.stopped_at is None and run.paused_at is None
-        breached_now = run.stored_breach or (running and now > run.stored_due)
+        running = is_running(paused_at=run.paused_at, stopped_at=run.stopped_at)
+        breached_now = run.stored_breach or (running and late(now, run.stored_due))
         if running:
-            self._late(run, now)
+            self._judge(run, now)
         return ClockReplay(
             ticket_id=run.ticket_id,
             stint_id=run.stint_id,
@@ -473,7 +468,7 @@ class _Replayer:
             scenario=run.scenario,
             started_at=run.started_at,
             stopped_at=run.stopped_at,
-            paused=run.stopped_at is None and run.paused_at is not None,
+            paused=is_paused(paused_at=run.paused_at, stopped_at=run.stopped_at),
             stored_target_seconds=run.stored_target,
             proposed_target_seconds=run.proposed_target,
             stored_due_at=run.stored_due,

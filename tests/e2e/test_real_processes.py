@@ -135,12 +135,12 @@ def test_a_webhook_is_delivered_once_signed_by_the_real_worker(
         event = payload["event"]
         assert str(payload["delivery_id"]) == headers["x-baton-delivery"]
         assert (event["type"], event["ticket_id"], event["version"]) == (
-            "HandedOff",
+            "Ticket.HandedOff",
             ticket_id,
             2,
         )
         assert event["data"]["reason"] == "Needs LOG"
-        assert headers["x-baton-event-type"] == "HandedOff"
+        assert headers["x-baton-event-type"] == "Ticket.HandedOff"
         assert headers["x-baton-event-position"] == str(event["position"])
 
         def delivered() -> list[dict[str, Any]]:

@@ -1,0 +1,101 @@
+"""Pure checks every command runs on its arguments before any event.
+
+Each returns the cleaned value or raises :class:`InvalidInput` (with a
+field-level code), :class:`ReasonRequired` or :class:`InvalidScore`;
+:func:`_instant` refuses event times that are not timezone-aware UTC (a
+programming error, so a plain ValueError).
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from tickets.domain.errors import InvalidInput, InvalidScore, ReasonRequired
+from tickets.domain.vocabulary import CONTROL_CHARACTERS, MAX_REASON, SCENARIO_RE
+
+
+def _text(
+    value: Any, field_name: str, max_length: int, *, required: bool = True
+) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise InvalidInput(
+            f"{field_name} must be text.", field=field_name, code="invalid_type"
+        )
+    value = str(value).strip()
+    if CONTROL_CHARACTERS.search(value):
+        raise InvalidInput(
+            f"{field_name} contains control characters (such as NUL) that text "
+            "cannot hold.",
+            field=field_name,
+            code="invalid_characters",
+        )
+    if required and not value:
+        raise InvalidInput(
+            f"{field_name} is required.", field=field_name, code="field_required"
+        )
+    if len(value) > max_length:
+        raise InvalidInput(
+            f"{field_name} must be at most {max_length} characters (got {len(value)}).",
+            field=field_name,
+            code="field_too_long",
+        )
+    return str(value)
+
+
+def _reason(value: Any, field_name: str = "reason") -> str:
+    text = _text(value, field_name, MAX_REASON, required=False)
+    if not text:
+        raise ReasonRequired(f"A {field_name} is required.", field=field_name)
+    return text
+
+
+def _choice(value: Any, enum: type[StrEnum], field_name: str) -> str:
+    allowed = [m.value for m in enum]
+    if value not in allowed:
+        raise InvalidInput(
+            f"{field_name} must be one of {', '.join(allowed)}.",
+            field=field_name,
+            code="invalid_choice",
+        )
+    return str(value)
+
+
+def _scenario(value: Any) -> str:
+    text = _text(value, "scenario", 64, required=False)
+    if text and not SCENARIO_RE.match(text):
+        raise InvalidInput(
+            "scenario must be a code of letters, digits, '.', '_' or '-'.",
+            field="scenario",
+            code="invalid_scenario",
+        )
+    return text.upper()
+
+
+def _timezone(value: Any) -> str:
+    text = _text(value, "customer_timezone", 64, required=False) or "UTC"
+    try:
+        zoneinfo.ZoneInfo(text)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"customer_timezone {text!r} is not an IANA timezone name.",
+            field="customer_timezone",
+            code="invalid_timezone",
+        ) from None
+    return text
+
+
+def _score(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5:
+        raise InvalidScore("A score is a whole number from 1 to 5.", field="score")
+    return value
+
+
+def _instant(at: datetime) -> datetime:
+    if at.tzinfo is None or at.utcoffset() != timedelta(0):
+        raise ValueError("event times must be timezone-aware UTC datetimes")
+    return at
