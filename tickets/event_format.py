@@ -22,18 +22,19 @@ def event_name(event: Any) -> str:
     """The public name of an event (or event class): its topic without the
     package prefix, e.g. ``Ticket.HandedOff``."""
     cls = event if isinstance(event, type) else type(event)
-    return str(cls.TOPIC).removeprefix(TOPIC_PREFIX)
+    return str(getattr(cls, "TOPIC", "")).removeprefix(TOPIC_PREFIX)
 
 
 def _event_classes() -> dict[str, type]:
     classes: dict[str, type] = {}
     for attribute in dir(Ticket):
         value = getattr(Ticket, attribute)
+        topic = getattr(value, "TOPIC", None)
         if (
             isinstance(value, type)
-            and isinstance(getattr(value, "TOPIC", None), str)
+            and isinstance(topic, str)
+            and topic.startswith(TOPIC_PREFIX)
             and issubclass(value, Ticket.Event | Ticket.Opened)
-            and value.TOPIC.startswith(TOPIC_PREFIX)
             and value is not Ticket.Created  # the library's; Baton opens
         ):
             classes[event_name(value)] = value

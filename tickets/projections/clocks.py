@@ -39,7 +39,15 @@ class SLAClockProjection(Projection):
             )
         )
 
-    def _clock(self, e: Ticket.Event, session: ProjectionSession) -> SLAClock:
+    def _clock(
+        self,
+        e: Ticket.ClockPaused
+        | Ticket.ClockResumed
+        | Ticket.ClockStopped
+        | Ticket.SLAWarningIssued
+        | Ticket.SLABreached,
+        session: ProjectionSession,
+    ) -> SLAClock:
         clock = session.require(SLAClock, e.clock_id)
         session.changed(clock)
         return clock
