@@ -1,6 +1,8 @@
 """TicketsApplication: load the aggregate, call one command, save.
 
-Only this module writes ticket events. Every command method:
+Only this module writes ticket events. Every command (``run_command``
+with a ``tickets.commands`` table entry's aggregate call, ``open_ticket``,
+the sweep's ``record_sla_warning``/``record_sla_breach``):
 
 * loads the ticket (``TicketNotFound`` if there is none),
 * optionally checks the caller's ``expected_version`` (``VersionMismatch``),
@@ -28,7 +30,6 @@ from eventsourcing.persistence import JSONTranscoder, RecordConflictError
 
 from tickets import domain
 from tickets.domain import (
-    AgentRef,
     ConcurrencyConflict,
     DepartmentRef,
     Principal,
@@ -284,6 +285,29 @@ class TicketsApplication(Application[UUID]):
         )
         return self._save(ticket)
 
+    def run_command(
+        self,
+        ticket_id: UUID,
+        call: AggregateCall,
+        *,
+        principal: Principal,
+        at: datetime,
+        expected_version: int | None = None,
+        **inputs: Any,
+    ) -> CommandResult:
+        """Run one command on a ticket (a ``tickets.commands`` table entry's
+        ``call``): load it, call the aggregate as ``principal`` at ``at``
+        with ``inputs`` (already resolved: a ``DepartmentRef``, not a code),
+        save. Returns what ``call`` returns as the result's ``detail``."""
+        return self._update(
+            ticket_id,
+            expected_version,
+            lambda t: call(Invocation(t, principal, at, self.sla), **inputs),
+        )
+
+    # Shortcuts for code that runs the application without the services
+    # (benchmarks, persistence tests): the same calls as the command table.
+
     def hand_off_ticket(
         self,
         ticket_id: UUID,
@@ -294,12 +318,14 @@ class TicketsApplication(Application[UUID]):
         at: datetime,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._update(
+        return self.run_command(
             ticket_id,
-            expected_version,
-            lambda t: t.hand_off(
-                to=to, reason=reason, actor=_actor(principal, t), at=at, sla=self.sla
-            ),
+            HAND_OFF,
+            principal=principal,
+            at=at,
+            expected_version=expected_version,
+            to=to,
+            reason=reason,
         )
 
     def respond_to_ticket(
@@ -311,12 +337,13 @@ class TicketsApplication(Application[UUID]):
         at: datetime,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._update(
+        return self.run_command(
             ticket_id,
-            expected_version,
-            lambda t: t.respond(
-                body=body, actor=_actor(principal, t), at=at, sla=self.sla
-            ),
+            RESPOND,
+            principal=principal,
+            at=at,
+            expected_version=expected_version,
+            body=body,
         )
 
     def add_note_to_ticket(
@@ -328,254 +355,14 @@ class TicketsApplication(Application[UUID]):
         at: datetime,
         expected_version: int | None = None,
     ) -> CommandResult:
-        return self._update(
+        return self.run_command(
             ticket_id,
-            expected_version,
-            lambda t: t.add_note(body=body, actor=_actor(principal, t), at=at),
+            ADD_NOTE,
+            principal=principal,
+            at=at,
+            expected_version=expected_version,
+            body=body,
         )
-
-    def record_customer_reply(
-        self,
-        ticket_id: UUID,
-        *,
-        body: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.record_customer_reply(
-                body=body, actor=_actor(principal, t), at=at, sla=self.sla
-            ),
-        )
-
-    def wait_on_customer(
-        self,
-        ticket_id: UUID,
-        *,
-        reason: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.wait_on_customer(
-                reason=reason, actor=_actor(principal, t), at=at
-            ),
-        )
-
-    def end_waiting(
-        self,
-        ticket_id: UUID,
-        *,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.end_waiting(actor=_actor(principal, t), at=at, sla=self.sla),
-        )
-
-    def resolve_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        resolution: str,
-        root_cause: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.resolve(
-                resolution=resolution,
-                root_cause=root_cause,
-                actor=_actor(principal, t),
-                at=at,
-                sla=self.sla,
-            ),
-        )
-
-    def reopen_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        reason: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-        timezones: Mapping[str, str] | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.reopen(
-                reason=reason,
-                actor=_actor(principal, t),
-                at=at,
-                sla=self.sla,
-                timezone=(timezones or {}).get(t.owner),
-            ),
-        )
-
-    def close_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.close(actor=_actor(principal, t), at=at),
-        )
-
-    def change_ticket_priority(
-        self,
-        ticket_id: UUID,
-        *,
-        priority: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.change_priority(
-                priority=priority, actor=_actor(principal, t), at=at
-            ),
-        )
-
-    def change_ticket_scenario(
-        self,
-        ticket_id: UUID,
-        *,
-        scenario: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.change_scenario(
-                scenario=scenario, actor=_actor(principal, t), at=at
-            ),
-        )
-
-    def assign_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        agent: AgentRef,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.assign(agent=agent, actor=_actor(principal, t), at=at),
-        )
-
-    def rate_handoff(
-        self,
-        ticket_id: UUID,
-        *,
-        handoff_id: UUID,
-        score: Any,
-        comment: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.rate_handoff(
-                handoff_id=handoff_id,
-                score=score,
-                comment=comment,
-                actor=_actor(principal, t),
-                at=at,
-            ),
-        )
-
-    def rate_experience(
-        self,
-        ticket_id: UUID,
-        *,
-        score: Any,
-        comment: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.rate_experience(
-                score=score, comment=comment, actor=_actor(principal, t), at=at
-            ),
-        )
-
-    def dispute(
-        self,
-        ticket_id: UUID,
-        *,
-        handoff_id: UUID,
-        subject: str,
-        reason: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self._update(
-            ticket_id,
-            expected_version,
-            lambda t: t.dispute(
-                handoff_id=handoff_id,
-                subject=subject,
-                reason=reason,
-                actor=_actor(principal, t),
-                at=at,
-            ),
-        )
-
-    def decide_dispute(
-        self,
-        ticket_id: UUID,
-        *,
-        dispute_id: UUID,
-        decision: str,
-        reason: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        def command(t: Ticket) -> None:
-            actor = principal.actor_for(t.front_line)
-            t.decide_dispute(
-                dispute_id=dispute_id,
-                decision=decision,
-                reason=reason,
-                actor=actor,
-                at=at,
-                is_lead=actor.department in principal.leads,
-            )
-
-        return self._update(ticket_id, expected_version, command)
 
     def record_sla_warning(
         self, ticket_id: UUID, *, clock_id: UUID, at: datetime
@@ -599,8 +386,51 @@ class TicketsApplication(Application[UUID]):
 SWEEP_ACTOR = domain.Actor.system("SLA monitor")
 
 
-def _actor(principal: Principal, ticket: Ticket) -> domain.Actor:
-    return principal.actor_for(ticket.owner, ticket.front_line)
+# ---------------------------------------------------------------------------
+# How a command calls the aggregate
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """What a command's aggregate call gets besides its inputs: the loaded
+    ticket, who acts, when, and the business-time services."""
+
+    ticket: Ticket
+    principal: Principal
+    at: datetime
+    sla: SLAPort | None
+
+    @property
+    def actor(self) -> domain.Actor:
+        """The principal acting for the ticket's owner if it is a member,
+        else for its front line (else for its own first department)."""
+        return self.principal.actor_for(self.ticket.owner, self.ticket.front_line)
+
+
+#: Calls one aggregate command with an ``Invocation`` and the command's
+#: resolved inputs (keywords); returns the result's ``detail``.
+AggregateCall = Callable[..., Any]
+
+
+def aggregate(method: str, *, sla: bool = False) -> AggregateCall:
+    """``Ticket.<method>(**inputs)`` as the invocation's actor at its time;
+    ``sla``: the command starts, pauses or stops clocks, so it gets the
+    business-time services."""
+
+    def call(invocation: Invocation, /, **inputs: Any) -> Any:
+        if sla:
+            inputs["sla"] = invocation.sla
+        command = getattr(invocation.ticket, method)
+        return command(actor=invocation.actor, at=invocation.at, **inputs)
+
+    call.__name__ = call.__qualname__ = method
+    return call
+
+
+HAND_OFF = aggregate("hand_off", sla=True)
+RESPOND = aggregate("respond", sla=True)
+ADD_NOTE = aggregate("add_note")
 
 
 # ---------------------------------------------------------------------------

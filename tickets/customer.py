@@ -30,6 +30,7 @@ from tickets.models import (
     TimelineEntry,
 )
 from tickets.models.integrations import hash_token
+from tickets.services import principal_for_customer
 
 LINK_PATH = "/t/{token}/"
 REPLY_TYPES = {
@@ -129,14 +130,9 @@ def record_failure(request: Any) -> int | None:
 
 
 def customer_principal(ticket: TicketSummary) -> Principal:
-    first = (
-        ticket.customer_name.split()[0] if ticket.customer_name.strip() else "Customer"
-    )
-    return Principal(
-        kind=ActorKind.CUSTOMER,
-        id=ticket.customer_ref or "customer",
-        name=ticket.customer_name or "Customer",
-        short_name=first,
+    """The ticket's customer, acting through their link."""
+    return principal_for_customer(
+        customer_ref=ticket.customer_ref, name=ticket.customer_name
     )
 
 
@@ -165,7 +161,8 @@ def local_text(value: datetime | None, zone: zoneinfo.ZoneInfo, now: datetime) -
 def _from_customer(entry: TimelineEntry) -> bool:
     # A customer's message is theirs even when a channel relayed it.
     return (
-        entry.event_type == event_name(Ticket.CustomerReplied) or entry.actor_kind == ActorKind.CUSTOMER
+        entry.event_type == event_name(Ticket.CustomerReplied)
+        or entry.actor_kind == ActorKind.CUSTOMER
     )
 
 

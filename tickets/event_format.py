@@ -44,6 +44,8 @@ def _event_classes() -> dict[str, type]:
 #: Every event a ticket can record, by public name.
 EVENT_CLASSES: dict[str, type] = _event_classes()
 EVENT_NAMES: frozenset[str] = frozenset(EVENT_CLASSES)
+#: Their stored topics, by public name.
+EVENT_TOPICS: dict[str, str] = {name: TOPIC_PREFIX + name for name in EVENT_NAMES}
 _SHORT = {name.removeprefix("Ticket."): name for name in EVENT_NAMES}
 #: Every name an input accepts: public names and their short forms.
 ACCEPTED_EVENT_NAMES: frozenset[str] = EVENT_NAMES | frozenset(_SHORT)

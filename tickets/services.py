@@ -1,8 +1,11 @@
 """The only way interfaces (API, admin, tasks, commands) change tickets.
 
-Each service resolves references (departments, agents), calls one
-``TicketsApplication`` method with the current time, then catches the core
-read models up to the write so the caller sees its own change at once.
+Each command on a ticket is an entry of the command table
+(``tickets.commands``); ``ticket_command`` runs any of them: it checks who
+may, resolves references (departments, agents), runs the entry through
+``TicketsApplication.run_command`` with the current time, then catches the
+core read models up to the write so the caller sees its own change at once.
+``ticket_<command>`` is the same with the name filled in.
 Rule violations surface as ``tickets.domain.TicketError`` subclasses with a
 stable ``code``; a concurrent change surfaces as ``ConcurrencyConflict``.
 """
@@ -11,11 +14,10 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
 from departments.models import Department, Membership
 from departments.selectors import default_front_line, memberships_for_user
@@ -25,9 +27,13 @@ from tickets.application import (
     get_tickets_application,
     replaying_a_lost_answer,
 )
+from tickets.commands import COMMANDS, Who
+
+# Re-exported: how department codes and agent ids are resolved.
+from tickets.commands.references import agent_ref as agent_ref
+from tickets.commands.references import department_ref as department_ref
 from tickets.domain import (
     ActorKind,
-    AgentRef,
     DepartmentRef,
     InvalidInput,
     NotPermitted,
@@ -69,6 +75,7 @@ def principal_for_user(
 
 
 def principal_for_customer(*, customer_ref: str, name: str = "") -> Principal:
+    """The principal for a ticket's customer (its reference and name)."""
     return Principal(
         kind=ActorKind.CUSTOMER,
         id=customer_ref or "customer",
@@ -82,38 +89,6 @@ def _role_word(memberships: list[Membership]) -> str:
         return "Staff"
     m = memberships[0]
     return f"{m.department.name} {m.get_role_display().lower()}"
-
-
-def department_ref(code: str, *, field: str = "to_department") -> DepartmentRef:
-    department = Department.objects.filter(code=str(code or "").upper()).first()
-    if department is None:
-        raise InvalidInput(
-            f"There is no department {code!r}.", field=field, code="unknown_department"
-        )
-    return DepartmentRef(
-        code=department.code,
-        name=department.name,
-        active=department.is_active,
-        front_line=department.is_front_line,
-        timezone=department.timezone,
-    )
-
-
-def agent_ref(agent_id: Any) -> AgentRef:
-    user_model = get_user_model()
-    try:
-        user = user_model.objects.get(pk=int(agent_id), is_active=True)
-    except (TypeError, ValueError, user_model.DoesNotExist):
-        raise InvalidInput(
-            f"There is no active user {agent_id!r}.",
-            field="agent",
-            code="unknown_agent",
-        ) from None
-    return AgentRef(
-        id=str(user.pk),
-        name=user.get_full_name() or user.get_username(),
-        departments=frozenset(m.department.code for m in memberships_for_user(user)),
-    )
 
 
 def _front_line_for(principal: Principal, code: str | None) -> DepartmentRef:
@@ -260,327 +235,87 @@ def ticket_customer_link_issue(
     )
 
 
-def ticket_hand_off(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    to_department: str,
-    reason: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().hand_off_ticket(
-            ticket_id,
-            to=department_ref(to_department),
-            reason=reason,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
+class CommandService(Protocol):
+    """A command's service: ``ticket_command`` with its name filled in."""
+
+    def __call__(
+        self,
+        *,
+        principal: Principal,
+        ticket_id: UUID,
+        expected_version: int | None = None,
+        **inputs: Any,
+    ) -> CommandResult: ...
 
 
-def ticket_respond(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    body: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().respond_to_ticket(
-            ticket_id,
-            body=body,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_add_note(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    body: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().add_note_to_ticket(
-            ticket_id,
-            body=body,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_record_customer_reply(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    body: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    return _run(
-        get_tickets_application().record_customer_reply(
-            ticket_id,
-            body=body,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_wait_on_customer(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    reason: str = "",
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().wait_on_customer(
-            ticket_id,
-            reason=reason,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_end_waiting(
+def ticket_command(
+    name: str,
     *,
     principal: Principal,
     ticket_id: UUID,
     expected_version: int | None = None,
+    **inputs: Any,
 ) -> CommandResult:
-    _require_staff(principal)
+    """Run the command table's ``name`` on a ticket: check who may, resolve
+    the inputs (department codes, agent ids), run it at the current time,
+    and catch the inline read models up. ``inputs`` are the command's input
+    fields (``tickets.commands``), already validated by the interface."""
+    command = COMMANDS[name]
+    if command.who == Who.STAFF:
+        _require_staff(principal)
+    resolved = command.resolved(inputs)
     return _run(
-        get_tickets_application().end_waiting(
+        get_tickets_application().run_command(
             ticket_id,
+            command.call,
             principal=principal,
             at=clock.now(),
             expected_version=expected_version,
+            **resolved,
         )
     )
 
 
-def ticket_resolve(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    resolution: str,
-    root_cause: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().resolve_ticket(
-            ticket_id,
-            resolution=resolution,
-            root_cause=root_cause,
+def command_service(name: str) -> CommandService:
+    """The service of the command table's ``name``."""
+    command = COMMANDS[name]  # a misspelt name fails at import
+
+    def service(
+        *,
+        principal: Principal,
+        ticket_id: UUID,
+        expected_version: int | None = None,
+        **inputs: Any,
+    ) -> CommandResult:
+        return ticket_command(
+            name,
             principal=principal,
-            at=clock.now(),
+            ticket_id=ticket_id,
             expected_version=expected_version,
+            **inputs,
         )
-    )
+
+    service.__doc__ = command.summary
+    return service
 
 
-def ticket_reopen(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    reason: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    # The reopened stint is counted in its department's timezone as it is
-    # now (the aggregate knows the department, not its settings).
-    timezones = dict(Department.objects.values_list("code", "timezone"))
-    return _run(
-        get_tickets_application().reopen_ticket(
-            ticket_id,
-            reason=reason,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-            timezones=timezones,
-        )
-    )
-
-
-def ticket_close(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().close_ticket(
-            ticket_id,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_change_priority(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    priority: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().change_ticket_priority(
-            ticket_id,
-            priority=priority,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_change_scenario(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    scenario: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().change_ticket_scenario(
-            ticket_id,
-            scenario=scenario,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_assign(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    agent_id: Any,
-    expected_version: int | None = None,
-) -> CommandResult:
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().assign_ticket(
-            ticket_id,
-            agent=agent_ref(agent_id),
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_rate_handoff(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    handoff_id: UUID,
-    score: Any,
-    comment: str = "",
-    expected_version: int | None = None,
-) -> CommandResult:
-    """Record the customer's rating of one finished handoff."""
-    return _run(
-        get_tickets_application().rate_handoff(
-            ticket_id,
-            handoff_id=handoff_id,
-            score=score,
-            comment=comment,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_rate_experience(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    score: Any,
-    comment: str = "",
-    expected_version: int | None = None,
-) -> CommandResult:
-    """Record the customer's rating of the whole ticket."""
-    return _run(
-        get_tickets_application().rate_experience(
-            ticket_id,
-            score=score,
-            comment=comment,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_dispute(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    handoff_id: UUID,
-    subject: str,
-    reason: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    """Dispute a handoff's breach or rating (the department judged or the
-    front line); ``result.detail`` is the dispute id."""
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().dispute(
-            ticket_id,
-            handoff_id=handoff_id,
-            subject=subject,
-            reason=reason,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
-
-
-def ticket_dispute_decide(
-    *,
-    principal: Principal,
-    ticket_id: UUID,
-    dispute_id: UUID,
-    decision: str,
-    reason: str,
-    expected_version: int | None = None,
-) -> CommandResult:
-    """Accept or waive a dispute; a lead of the ticket's front line only."""
-    _require_staff(principal)
-    return _run(
-        get_tickets_application().decide_dispute(
-            ticket_id,
-            dispute_id=dispute_id,
-            decision=decision,
-            reason=reason,
-            principal=principal,
-            at=clock.now(),
-            expected_version=expected_version,
-        )
-    )
+ticket_hand_off = command_service("hand_off")
+ticket_respond = command_service("respond")
+ticket_add_note = command_service("add_note")
+ticket_record_customer_reply = command_service("customer_reply")
+ticket_wait_on_customer = command_service("wait")
+ticket_end_waiting = command_service("end_waiting")
+ticket_resolve = command_service("resolve")
+ticket_reopen = command_service("reopen")
+ticket_close = command_service("close")
+ticket_change_priority = command_service("change_priority")
+ticket_change_scenario = command_service("change_scenario")
+ticket_assign = command_service("assign")
+#: Give a ``handoff_id`` to rate that handoff; without one, the ticket.
+ticket_rate_handoff = ticket_rate_experience = command_service("rate")
+#: ``result.detail`` is the new dispute's id.
+ticket_dispute = command_service("dispute")
+ticket_dispute_decide = command_service("decide_dispute")
 
 
 def ticket_customer_link_revoke(*, principal: Principal, ticket_id: UUID) -> int:

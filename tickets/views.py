@@ -13,13 +13,14 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from tickets import services
+from tickets.commands import CUSTOMER_ACTIONS
 from tickets.customer import (
     customer_principal,
     customer_view,
     record_failure,
     ticket_for_token,
 )
-from tickets.domain import TicketError, TicketNotFound
+from tickets.domain import InvalidInput, TicketError, TicketNotFound, UnknownHandoff
 
 
 def _not_found(request: HttpRequest) -> HttpResponse:
@@ -63,42 +64,33 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _act(request: HttpRequest, ticket: Any) -> None:
-    principal = customer_principal(ticket)
-    action = request.POST.get("action", "")
-    if action == "reply":
-        services.ticket_record_customer_reply(
-            principal=principal,
-            ticket_id=ticket.ticket_id,
-            body=request.POST.get("body", ""),
-        )
-        return
-    if action == "rate":
-        raw_score = request.POST.get("score", "")
-        score: Any = int(raw_score) if raw_score.isdigit() else raw_score
-        comment = request.POST.get("comment", "")
-        handoff = request.POST.get("handoff_id", "")
-        if handoff == "ticket":
-            services.ticket_rate_experience(
-                principal=principal,
-                ticket_id=ticket.ticket_id,
-                score=score,
-                comment=comment,
-            )
-            return
+    """Run the customer's command the form names (``customer_action`` in
+    the command table) with the fields it posts."""
+    command = CUSTOMER_ACTIONS.get(request.POST.get("action", ""))
+    if command is None:
+        raise InvalidInput("Unknown action.", field="action", code="invalid_action")
+    services.ticket_command(
+        command.name,
+        principal=customer_principal(ticket),
+        ticket_id=ticket.ticket_id,
+        **{
+            name: _form_value(name, request.POST.get(name, ""))
+            for name in command.fields
+        },
+    )
+
+
+def _form_value(name: str, raw: str) -> Any:
+    """A posted field as the command takes it. The score is checked by the
+    domain (a page can post anything); a rating's step is a handoff id, or
+    ``ticket`` for no handoff: the whole experience."""
+    if name == "score":
+        return int(raw) if raw.isdigit() else raw
+    if name == "handoff_id":
+        if raw == "ticket":
+            return None
         try:
-            handoff_id = UUID(handoff)
+            return UUID(raw)
         except ValueError:
-            from tickets.domain import UnknownHandoff
-
             raise UnknownHandoff("That step is not part of this ticket.") from None
-        services.ticket_rate_handoff(
-            principal=principal,
-            ticket_id=ticket.ticket_id,
-            handoff_id=handoff_id,
-            score=score,
-            comment=comment,
-        )
-        return
-    from tickets.domain import InvalidInput
-
-    raise InvalidInput("Unknown action.", field="action", code="invalid_action")
+    return raw

@@ -35,10 +35,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext_noop
 
-from tickets.event_format import event_name
 from tickets import clock, outbound
 from tickets.domain import Ticket
-from tickets.event_format import event_dict
+from tickets.event_format import event_dict, event_name
 from tickets.models import WebhookDelivery, WebhookSubscription
 from tickets.projection_runner import Projection, ProjectionSession
 

@@ -29,9 +29,7 @@ M = timedelta(minutes=1)
 def test_the_predicate_and_its_query_twin_agree_on_every_row() -> None:
     offsets = (-2 * M, -M, timedelta(0), M, 2 * M)
     rows = []
-    for state, warn, due in itertools.product(
-        SLAClock.State.values, offsets, offsets
-    ):
+    for state, warn, due in itertools.product(SLAClock.State.values, offsets, offsets):
         if warn > due:
             continue
         rows.append(
@@ -139,9 +137,7 @@ def test_queue_api_sweep_and_customer_promise_agree_on_the_same_tickets() -> Non
             edge,
         }
         late = client.get("/api/v1/tickets/", {"breached": "true", "limit": 100})
-        assert {uuid.UUID(t["id"]) for t in late.json()["results"]} == {
-            breached
-        }
+        assert {uuid.UUID(t["id"]) for t in late.json()["results"]} == {breached}
 
         # The customer's promise.
         for ticket_id, state in expected.items():

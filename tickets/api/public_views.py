@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import Throttled
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,6 +18,8 @@ from tickets import services
 from tickets.api import serializers as s
 from tickets.api.authentication import CountingRateThrottle
 from tickets.api.views import IDEMPOTENCY_KEY, BaseApi
+from tickets.commands import CUSTOMER_ACTIONS, Command
+from tickets.commands.inputs import PublicRatingInputSerializer
 from tickets.customer import (
     customer_principal,
     customer_view,
@@ -75,69 +78,61 @@ class PublicTimelineApi(PublicApi):
         return self.view_response(self.ticket(request, token))
 
 
-class PublicReplyApi(PublicApi):
-    @extend_schema(
-        operation_id="public_reply",
-        auth=[],
-        request=s.BodyInputSerializer,
-        parameters=[IDEMPOTENCY_KEY],
-        responses={
-            200: s.CustomerTimelineSerializer,
-            400: s.problems(*s.OPEN_FOR_WORK),
-            **PUBLIC_COMMAND_ERRORS,
-        },
-    )
+class PublicCommandApi(PublicApi):
+    # POST one of the customer's commands (``customer_action`` in the command
+    # table) to the link's ticket; answers with the customer's view. (No
+    # docstring: it would describe the operations in the schema.)
+
+    command: Command
+    #: The input as the customer's API documents it (the command's own by
+    #: default).
+    input_serializer: type[serializers.Serializer[Any]] | None = None
+
     def post(self, request: Request, token: str) -> Response:
         ticket = self.ticket(request, token)  # before any replay
+        command = self.command
+        serializer = self.input_serializer or command.input
 
         def handler(request: Request) -> Response:
-            data = s.BodyInputSerializer(data=request.data)
+            data = serializer(data=request.data)
             data.is_valid(raise_exception=True)
-            services.ticket_record_customer_reply(
+            services.ticket_command(
+                command.name,
                 principal=customer_principal(ticket),
                 ticket_id=ticket.ticket_id,
-                body=data.validated_data["body"],
+                **data.validated_data,
             )
             return self.view_response(ticket)
 
         return self.idempotent_post(request, handler)
 
 
-class PublicRatingApi(PublicApi):
-    @extend_schema(
-        operation_id="public_rate",
+def public_command(
+    action: str, serializer: type[serializers.Serializer[Any]] | None = None
+) -> type[PublicCommandApi]:
+    """The customer's endpoint for ``action`` (operation ``public_<action>``)."""
+    command = CUSTOMER_ACTIONS[action]
+    schema = extend_schema(
+        operation_id=f"public_{action}",
         auth=[],
-        request=s.PublicRatingInputSerializer,
+        request=serializer or command.input,
         parameters=[IDEMPOTENCY_KEY],
         responses={
             200: s.CustomerTimelineSerializer,
-            400: s.problems(*s.RATING_REFUSALS),
+            400: s.problems(*command.refusals),
             **PUBLIC_COMMAND_ERRORS,
         },
     )
-    def post(self, request: Request, token: str) -> Response:
-        ticket = self.ticket(request, token)  # before any replay
 
-        def handler(request: Request) -> Response:
-            data = s.PublicRatingInputSerializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            values = data.validated_data
-            principal = customer_principal(ticket)
-            if values["handoff_id"] is None:
-                services.ticket_rate_experience(
-                    principal=principal,
-                    ticket_id=ticket.ticket_id,
-                    score=values["score"],
-                    comment=values["comment"],
-                )
-            else:
-                services.ticket_rate_handoff(
-                    principal=principal,
-                    ticket_id=ticket.ticket_id,
-                    handoff_id=values["handoff_id"],
-                    score=values["score"],
-                    comment=values["comment"],
-                )
-            return self.view_response(ticket)
+    class Api(PublicCommandApi):
+        @schema
+        def post(self, request: Request, token: str) -> Response:
+            return super().post(request, token)
 
-        return self.idempotent_post(request, handler)
+    Api.command, Api.input_serializer = command, serializer
+    Api.__name__ = Api.__qualname__ = f"Public{action.title()}Api"
+    return Api
+
+
+PublicReplyApi = public_command("reply")
+PublicRatingApi = public_command("rate", PublicRatingInputSerializer)

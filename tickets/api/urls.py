@@ -1,31 +1,28 @@
-from django.urls import path
+from collections.abc import Iterable
 
+from django.urls import URLPattern, path
+
+from tickets import commands
 from tickets.api import public_views, views, webhook_views
+
+
+def command_paths(
+    table: Iterable[commands.Command] = commands.TABLE,
+) -> list[URLPattern]:
+    """One endpoint per command of the table, at ``tickets/<id>/<path>``."""
+    return [
+        path(
+            f"tickets/<uuid:ticket_id>/{command.path}",
+            views.command_api(command).as_view(),
+        )
+        for command in table
+    ]
+
 
 urlpatterns = [
     path("tickets/", views.TicketListCreateApi.as_view(), name="tickets"),
     path("tickets/<uuid:ticket_id>/", views.TicketDetailApi.as_view(), name="ticket"),
-    path("tickets/<uuid:ticket_id>/handoffs/", views.TicketHandOffApi.as_view()),
-    path("tickets/<uuid:ticket_id>/responses/", views.TicketRespondApi.as_view()),
-    path("tickets/<uuid:ticket_id>/notes/", views.TicketAddNoteApi.as_view()),
-    path(
-        "tickets/<uuid:ticket_id>/customer-replies/",
-        views.TicketCustomerReplyApi.as_view(),
-    ),
-    path("tickets/<uuid:ticket_id>/waiting/", views.TicketWaitApi.as_view()),
-    path("tickets/<uuid:ticket_id>/waiting/end/", views.TicketEndWaitingApi.as_view()),
-    path("tickets/<uuid:ticket_id>/resolve/", views.TicketResolveApi.as_view()),
-    path("tickets/<uuid:ticket_id>/reopen/", views.TicketReopenApi.as_view()),
-    path("tickets/<uuid:ticket_id>/close/", views.TicketCloseApi.as_view()),
-    path("tickets/<uuid:ticket_id>/assign/", views.TicketAssignApi.as_view()),
-    path("tickets/<uuid:ticket_id>/priority/", views.TicketPriorityApi.as_view()),
-    path("tickets/<uuid:ticket_id>/scenario/", views.TicketScenarioApi.as_view()),
-    path("tickets/<uuid:ticket_id>/ratings/", views.TicketRateApi.as_view()),
-    path("tickets/<uuid:ticket_id>/disputes/", views.TicketDisputeApi.as_view()),
-    path(
-        "tickets/<uuid:ticket_id>/dispute-decisions/",
-        views.TicketDisputeDecisionApi.as_view(),
-    ),
+    *command_paths(),
     path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
     path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
     path(

@@ -22,14 +22,16 @@ from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.api.idempotency import idempotent
 from tickets.application import CommandResult, get_tickets_application
+from tickets.commands import Command
+from tickets.commands.inputs import TicketOpenInputSerializer
 from tickets.customer import (
     customer_link_path,
     customer_view,
 )
-from tickets.domain import Principal, Priority, Ticket, TicketNotFound
+from tickets.domain import Principal, Priority, TicketNotFound
 from tickets.event_format import (
     ACCEPTED_EVENT_NAMES,
-    EVENT_CLASSES,
+    EVENT_TOPICS,
     event_dict,
     event_names,
 )
@@ -69,6 +71,8 @@ IDEMPOTENCY_KEY = OpenApiParameter(
     description="Retries with the same key and body return the first response. "
     "1-255 characters, not only whitespace.",
 )
+
+
 def api_principal(request: Request) -> Principal:
     """The acting principal: an integration token acts as its user but is
     recorded as the integration."""
@@ -215,7 +219,7 @@ class TicketListCreateApi(BaseApi):
 
     @extend_schema(
         operation_id="tickets_open",
-        request=s.TicketOpenInputSerializer,
+        request=TicketOpenInputSerializer,
         parameters=[IDEMPOTENCY_KEY],
         responses={
             201: s.TicketOpenedSerializer,
@@ -232,7 +236,7 @@ class TicketListCreateApi(BaseApi):
     )
     def post(self, request: Request) -> Response:
         def handler(request: Request) -> Response:
-            data = s.TicketOpenInputSerializer(data=request.data)
+            data = TicketOpenInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             result = services.ticket_open(
                 principal=api_principal(request), **data.validated_data
@@ -268,261 +272,61 @@ class TicketDetailApi(BaseApi):
 class TicketCommandApi(BaseApi):
     """POST a command to one ticket; answers with the fresh ticket."""
 
-    input_serializer: type[serializers.Serializer[Any]] = s.EmptyInputSerializer
-    #: Name under which the command's result detail (e.g. the new dispute's
-    #: id) is added to the response, if any.
-    detail_name: str = ""
+    # One subclass per command of the table (``command_api``); its docstring
+    # is each operation's description.
 
-    def run(
-        self,
-        principal: Principal,
-        ticket_id: UUID,
-        data: dict[str, Any],
-        version: int | None,
-    ) -> CommandResult:
-        raise NotImplementedError
+    command: Command
 
     def post(self, request: Request, ticket_id: UUID) -> Response:
+        command = self.command
+
         def handler(request: Request) -> Response:
             selectors.ticket_get(request.user, ticket_id)  # 404 unless visible
-            data = self.input_serializer(data=request.data)
+            data = command.input(data=request.data)
             data.is_valid(raise_exception=True)
-            result = self.run(
-                api_principal(request),
-                ticket_id,
-                dict(data.validated_data),
-                expected_version(request),
+            result = services.ticket_command(
+                command.name,
+                principal=api_principal(request),
+                ticket_id=ticket_id,
+                expected_version=expected_version(request),
+                **data.validated_data,
             )
             extra: dict[str, Any] = (
-                {self.detail_name: str(result.detail)} if self.detail_name else {}
+                {command.detail_name: str(result.detail)} if command.detail_name else {}
             )
             return command_response(request.user, result, **extra)
 
         return self.idempotent_post(request, handler)
 
 
-def command(
-    name: str,
-    input_serializer: type[serializers.Serializer[Any]],
-    run: Callable[[Principal, UUID, dict[str, Any], int | None], CommandResult],
-    summary: str,
-    detail_name: str = "",
-    refusals: tuple[str, ...] = (),
-) -> type[TicketCommandApi]:
-    """Build one command endpoint (each gets its own schema operation).
-    ``refusals``: the codes of the command's own rules (400), documented
-    with those every command shares."""
-
-    class Api(TicketCommandApi):
-        pass
+def command_api(command: Command) -> type[TicketCommandApi]:
+    """The endpoint of one table command (each its own schema operation,
+    documenting the command's own refusals with those every command
+    shares)."""
 
     def post(self: TicketCommandApi, request: Request, ticket_id: UUID) -> Response:
         return TicketCommandApi.post(self, request, ticket_id)
 
-    Api.input_serializer = input_serializer
-    Api.detail_name = detail_name
-    Api.run = lambda self, principal, ticket_id, data, version: run(  # type: ignore[method-assign]
-        principal, ticket_id, data, version
-    )
+    class Api(TicketCommandApi):
+        pass
+
+    Api.command = command
     Api.post = extend_schema(  # type: ignore[method-assign]
-        operation_id=f"tickets_{name}",
-        summary=summary,
-        request=input_serializer,
+        operation_id=f"tickets_{command.name}",
+        summary=command.summary,
+        request=command.input,
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
         responses={
             200: s.TicketDetailSerializer,
             **ACCEPTED,
-            400: s.problems(*refusals),
+            400: s.problems(*command.refusals),
             **COMMAND_ERRORS,
         },
     )(post)
     Api.__name__ = Api.__qualname__ = (
-        "Ticket" + "".join(part.title() for part in name.split("_")) + "Api"
+        "Ticket" + "".join(part.title() for part in command.name.split("_")) + "Api"
     )
     return Api
-
-
-#: A resolved or closed ticket refuses work; text may not hold control
-#: characters.
-
-TicketHandOffApi = command(
-    "hand_off",
-    s.HandOffInputSerializer,
-    lambda p, t, d, v: services.ticket_hand_off(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Hand the ticket to another department (starts its response clock)",
-    refusals=(
-        *s.OPEN_FOR_WORK,
-        "reason_required",
-        "handoff_to_current_owner",
-        "department_inactive",
-        "unknown_department",
-    ),
-)
-TicketRespondApi = command(
-    "respond",
-    s.BodyInputSerializer,
-    lambda p, t, d, v: services.ticket_respond(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Reply publicly to the customer (owner only)",
-    refusals=s.OPEN_FOR_WORK,
-)
-TicketAddNoteApi = command(
-    "add_note",
-    s.BodyInputSerializer,
-    lambda p, t, d, v: services.ticket_add_note(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Add an internal note (never shown to customers)",
-    refusals=s.OPEN_FOR_WORK,
-)
-TicketCustomerReplyApi = command(
-    "customer_reply",
-    s.BodyInputSerializer,
-    lambda p, t, d, v: services.ticket_record_customer_reply(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Record the customer's message (ends waiting, resumes clocks)",
-    refusals=s.OPEN_FOR_WORK,
-)
-TicketWaitApi = command(
-    "wait",
-    s.ReasonInputSerializer,
-    lambda p, t, d, v: services.ticket_wait_on_customer(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Start waiting on the customer (pauses clocks)",
-    refusals=(*s.OPEN_FOR_WORK, "already_waiting"),
-)
-TicketEndWaitingApi = command(
-    "end_waiting",
-    s.EmptyInputSerializer,
-    lambda p, t, d, v: services.ticket_end_waiting(
-        principal=p, ticket_id=t, expected_version=v
-    ),
-    "Stop waiting on the customer (resumes clocks)",
-    refusals=(*s.OPEN_FOR_WORK, "not_waiting"),
-)
-TicketResolveApi = command(
-    "resolve",
-    s.ResolveInputSerializer,
-    lambda p, t, d, v: services.ticket_resolve(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Resolve the ticket with a root cause",
-    refusals=s.OPEN_FOR_WORK,
-)
-TicketReopenApi = command(
-    "reopen",
-    s.RequiredReasonInputSerializer,
-    lambda p, t, d, v: services.ticket_reopen(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Reopen a resolved ticket (reason required)",
-    refusals=(
-        "ticket_closed",
-        "ticket_not_resolved",
-        "invalid_characters",
-        "reason_required",
-    ),
-)
-TicketCloseApi = command(
-    "close",
-    s.EmptyInputSerializer,
-    lambda p, t, d, v: services.ticket_close(
-        principal=p, ticket_id=t, expected_version=v
-    ),
-    "Close a resolved ticket for good",
-    refusals=("ticket_closed", "ticket_not_resolved"),
-)
-TicketAssignApi = command(
-    "assign",
-    s.AssignInputSerializer,
-    lambda p, t, d, v: services.ticket_assign(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Assign a member of the owning department",
-    refusals=(*s.OPEN_FOR_WORK, "unknown_agent", "assignee_not_member", "no_change"),
-)
-TicketPriorityApi = command(
-    "change_priority",
-    s.PriorityInputSerializer,
-    lambda p, t, d, v: services.ticket_change_priority(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Change the priority",
-    refusals=(*s.OPEN_FOR_WORK, "no_change"),
-)
-TicketScenarioApi = command(
-    "change_scenario",
-    s.ScenarioInputSerializer,
-    lambda p, t, d, v: services.ticket_change_scenario(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Change the business scenario",
-    refusals=(*s.OPEN_FOR_WORK, "no_change"),
-)
-
-
-def _rate(p: Principal, t: UUID, d: dict[str, Any], v: int | None) -> CommandResult:
-    if d["handoff_id"] is None:
-        return services.ticket_rate_experience(
-            principal=p,
-            ticket_id=t,
-            score=d["score"],
-            comment=d["comment"],
-            expected_version=v,
-        )
-    return services.ticket_rate_handoff(
-        principal=p, ticket_id=t, expected_version=v, **d
-    )
-
-
-TicketRateApi = command(
-    "rate",
-    s.RatingInputSerializer,
-    _rate,
-    "Record the customer's rating of a finished handoff (or of the whole ticket)",
-    refusals=s.RATING_REFUSALS,
-)
-
-
-TicketDisputeApi = command(
-    "dispute",
-    s.DisputeInputSerializer,
-    lambda p, t, d, v: services.ticket_dispute(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Dispute a handoff's breach or rating (the department judged or the front line)",
-    refusals=(
-        "ticket_closed",
-        "invalid_characters",
-        "unknown_handoff",
-        "nothing_to_dispute",
-        "already_disputed",
-        "invalid_choice",
-        "reason_required",
-    ),
-    detail_name="dispute_id",
-)
-TicketDisputeDecisionApi = command(
-    "decide_dispute",
-    s.DisputeDecisionInputSerializer,
-    lambda p, t, d, v: services.ticket_dispute_decide(
-        principal=p, ticket_id=t, expected_version=v, **d
-    ),
-    "Accept or waive a dispute (a front-line lead)",
-    refusals=(
-        "ticket_closed",
-        "invalid_characters",
-        "unknown_dispute",
-        "dispute_already_decided",
-        "invalid_choice",
-        "reason_required",
-    ),
-)
 
 
 class TicketTimelineApi(BaseApi):
@@ -652,7 +456,7 @@ class EventLogApi(BaseApi):
         query = EventLogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         after, limit = query.validated_data["after"], query.validated_data["limit"]
-        topics = [EVENT_CLASSES[n].TOPIC for n in query.validated_data["type"]]
+        topics = [EVENT_TOPICS[n] for n in query.validated_data["type"]]
         app = get_tickets_application()
         notifications = app.recorder.select_notifications(
             start=after, limit=limit + 1, topics=topics, inclusive_of_start=False

@@ -15,8 +15,8 @@ from rest_framework.response import Response
 from tickets import outbound, selectors
 from tickets.api.serializers import NOT_BLANK, StrictCharField, problems
 from tickets.api.views import IDEMPOTENCY_KEY, BaseApi
-from tickets.event_format import ACCEPTED_EVENT_NAMES, event_names
 from tickets.domain import InvalidInput, TicketNotFound
+from tickets.event_format import ACCEPTED_EVENT_NAMES, event_names
 from tickets.models import WebhookSubscription
 
 
