@@ -148,6 +148,7 @@ def ticket_lifecycle_via_application(ctx: Context, app: Any) -> int:
     """Run one ticket's lifecycle through the application's command
     methods (one command = one save); return the events stored."""
     from tickets import clock
+    from tickets.commands import ADD_NOTE, HAND_OFF, RESPOND
 
     p = ctx.principal
     result = app.open_ticket(
@@ -156,12 +157,14 @@ def ticket_lifecycle_via_application(ctx: Context, app: Any) -> int:
     ticket_id: UUID = result.ticket_id
     events = len(result.event_types)
     for command, kwargs in (
-        (app.respond_to_ticket, {"body": "We are looking into it."}),
-        (app.hand_off_ticket, {"to": ctx.fin, "reason": "Refund approval"}),
-        (app.respond_to_ticket, {"body": "Refund approved."}),
-        (app.add_note_to_ticket, {"body": "Paid by bank transfer."}),
+        (RESPOND, {"body": "We are looking into it."}),
+        (HAND_OFF, {"to": ctx.fin, "reason": "Refund approval"}),
+        (RESPOND, {"body": "Refund approved."}),
+        (ADD_NOTE, {"body": "Paid by bank transfer."}),
     ):
-        result = command(ticket_id, principal=p, at=clock.now(), **kwargs)
+        result = app.run_command(
+            ticket_id, command, principal=p, at=clock.now(), **kwargs
+        )
         events += len(result.event_types)
     return events
 

@@ -160,6 +160,7 @@ def sla_sweep_benchmark(ctx: Context) -> Figures:
     from sla.services import policy_version_create, sla_sweep
     from sla.terms import PolicySLAPort
     from tickets.application import set_tickets_application
+    from tickets.commands import HAND_OFF
     from tickets.models import (
         Handoff,
         ProjectionTracking,
@@ -203,8 +204,8 @@ def sla_sweep_benchmark(ctx: Context) -> Figures:
             at=t0,
             **{**TICKET_FIELDS, "customer_ref": f"C{n}"},
         ).ticket_id
-        app.hand_off_ticket(
-            ticket_id, to=ctx.fin, reason="r", principal=ctx.principal, at=t0
+        app.run_command(
+            ticket_id, HAND_OFF, to=ctx.fin, reason="r", principal=ctx.principal, at=t0
         )
     catch_up(app, projection_group("core"))
     real = SLAClock.objects.count()

@@ -305,65 +305,6 @@ class TicketsApplication(Application[UUID]):
             lambda t: call(Invocation(t, principal, at, self.sla), **inputs),
         )
 
-    # Shortcuts for code that runs the application without the services
-    # (benchmarks, persistence tests): the same calls as the command table.
-
-    def hand_off_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        to: DepartmentRef,
-        reason: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self.run_command(
-            ticket_id,
-            HAND_OFF,
-            principal=principal,
-            at=at,
-            expected_version=expected_version,
-            to=to,
-            reason=reason,
-        )
-
-    def respond_to_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        body: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self.run_command(
-            ticket_id,
-            RESPOND,
-            principal=principal,
-            at=at,
-            expected_version=expected_version,
-            body=body,
-        )
-
-    def add_note_to_ticket(
-        self,
-        ticket_id: UUID,
-        *,
-        body: str,
-        principal: Principal,
-        at: datetime,
-        expected_version: int | None = None,
-    ) -> CommandResult:
-        return self.run_command(
-            ticket_id,
-            ADD_NOTE,
-            principal=principal,
-            at=at,
-            expected_version=expected_version,
-            body=body,
-        )
-
     def record_sla_warning(
         self, ticket_id: UUID, *, clock_id: UUID, at: datetime
     ) -> CommandResult:
@@ -426,11 +367,6 @@ def aggregate(method: str, *, sla: bool = False) -> AggregateCall:
 
     call.__name__ = call.__qualname__ = method
     return call
-
-
-HAND_OFF = aggregate("hand_off", sla=True)
-RESPOND = aggregate("respond", sla=True)
-ADD_NOTE = aggregate("add_note")
 
 
 # ---------------------------------------------------------------------------

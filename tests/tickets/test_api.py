@@ -14,6 +14,7 @@ from tests.helpers import Org, event_count, make_user, stored_events
 from tests.tickets.api_helpers import Clients, token_client
 from tickets.api.authentication import TokenRateThrottle
 from tickets.application import TicketsApplication, get_tickets_application
+from tickets.commands import ADD_NOTE
 from tickets.domain import Ticket
 from tickets.models import ApiToken, IdempotencyRecord, TicketSummary
 
@@ -512,8 +513,12 @@ def test_a_concurrent_write_between_load_and_save_is_a_409_and_stores_nothing(
         ticket = original_load(ticket_id)
         # Another process commits a note on the same ticket right now.
         other = TicketsApplication(env=dict(app.env))
-        other.add_note_to_ticket(
-            ticket_id, body="racer", principal=principal_cs, at=ticket.modified_on
+        other.run_command(
+            ticket_id,
+            ADD_NOTE,
+            body="racer",
+            principal=principal_cs,
+            at=ticket.modified_on,
         )
         other.close()
         return ticket

@@ -24,6 +24,7 @@ from tickets.application import (
     command_key,
     get_tickets_application,
 )
+from tickets.commands import ADD_NOTE, HAND_OFF
 from tickets.customer import customer_link_issue
 from tickets.domain import Ticket, TicketError
 from tickets.eventstore import CommandKey
@@ -219,14 +220,15 @@ def test_a_command_key_runs_its_command_once(org: Org) -> None:
     app = get_tickets_application()
     principal = org.agent("CS")
     with command_key(_key("note")) as scope:
-        first = app.add_note_to_ticket(
-            ticket_id, body="once", principal=principal, at=clock.now()
+        first = app.run_command(
+            ticket_id, ADD_NOTE, body="once", principal=principal, at=clock.now()
         )
     assert not first.replayed and not scope.replayed
     events = event_count()
     with command_key(_key("note")) as scope:
-        second = app.add_note_to_ticket(
+        second = app.run_command(
             ticket_id,
+            ADD_NOTE,
             body="once",
             principal=principal,
             at=clock.now(),
@@ -241,8 +243,8 @@ def test_a_command_key_runs_its_command_once(org: Org) -> None:
     assert second.event_types == ("Ticket.NoteAdded",)
     assert event_count() == events
     with pytest.raises(CommandKeyReused), command_key(_key("note", "other")):
-        app.add_note_to_ticket(
-            ticket_id, body="different", principal=principal, at=clock.now()
+        app.run_command(
+            ticket_id, ADD_NOTE, body="different", principal=principal, at=clock.now()
         )
     assert event_count() == events
 
@@ -253,8 +255,9 @@ def test_a_rejected_command_stores_no_receipt(org: Org) -> None:
     app = get_tickets_application()
     events = event_count()
     with pytest.raises(TicketError), command_key(_key("bad")):
-        app.hand_off_ticket(
+        app.run_command(
             ticket_id,
+            HAND_OFF,
             to=services.department_ref("CS"),
             reason="to myself",
             principal=org.agent("CS"),
@@ -263,8 +266,9 @@ def test_a_rejected_command_stores_no_receipt(org: Org) -> None:
     assert event_count() == events
     assert app.recorder.select_receipt("bad") is None  # type: ignore[attr-defined]
     with command_key(_key("bad")):
-        app.hand_off_ticket(
+        app.run_command(
             ticket_id,
+            HAND_OFF,
             to=services.department_ref("FIN"),
             reason="refund",
             principal=org.agent("CS"),

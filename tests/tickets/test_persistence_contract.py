@@ -29,6 +29,7 @@ from tickets.application import (
     VersionMismatch,
     event_store_env,
 )
+from tickets.commands import ADD_NOTE, HAND_OFF, RESPOND
 from tickets.domain import DepartmentRef, Principal, Status, Ticket, TicketNotFound
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -135,11 +136,16 @@ def test_a_ticket_round_trips_through_the_store(
     kind, env = store
     app = ContractApplication(env=env)
     tid = _open(app)
-    app.hand_off_ticket(
-        tid, to=FIN, reason="approval", principal=cs, at=T0 + timedelta(minutes=5)
+    app.run_command(
+        tid,
+        HAND_OFF,
+        to=FIN,
+        reason="approval",
+        principal=cs,
+        at=T0 + timedelta(minutes=5),
     )
-    result = app.respond_to_ticket(
-        tid, body="On it", principal=fin, at=T0 + timedelta(hours=1)
+    result = app.run_command(
+        tid, RESPOND, body="On it", principal=fin, at=T0 + timedelta(hours=1)
     )
 
     reader = _shared(kind, env, app)
@@ -178,7 +184,9 @@ def test_a_stale_expected_version_is_refused(store: tuple[str, dict[str, str]]) 
     app = ContractApplication(env=store[1])
     tid = _open(app)
     with pytest.raises(VersionMismatch):
-        app.add_note_to_ticket(tid, body="x", principal=cs, at=T0, expected_version=3)
+        app.run_command(
+            tid, ADD_NOTE, body="x", principal=cs, at=T0, expected_version=3
+        )
     assert app.get_ticket(tid).version == 1
     app.close()
 
@@ -214,7 +222,7 @@ def test_two_concurrent_commands_one_wins_and_exactly_one_event_is_stored(
     def run(racer: TicketsApplication, body: str) -> None:
         try:
             outcomes.append(
-                racer.add_note_to_ticket(tid, body=body, principal=cs, at=T0)
+                racer.run_command(tid, ADD_NOTE, body=body, principal=cs, at=T0)
             )
         except ConcurrencyConflict as error:
             outcomes.append(error)

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from tests.helpers import Org, open_ticket
 from tickets import services
 from tickets.application import get_tickets_application
+from tickets.commands import ADD_NOTE, HAND_OFF, RESPOND
 from tickets.domain import DepartmentRef, Principal
 from tickets.models import Handoff, ProjectionTracking, TicketSummary, TimelineEntry
 from tickets.projection_runner import (
@@ -175,10 +176,12 @@ def _append_history_without_projecting() -> int:
             channel="web",
         ).ticket_id
         at = T0 + timedelta(minutes=1)
-        app.hand_off_ticket(tid, to=FIN, reason="r", principal=cs, at=at)
-        app.respond_to_ticket(tid, body="b", principal=fin, at=at)
-        app.add_note_to_ticket(tid, body="n", principal=fin, at=at)
-        result = app.hand_off_ticket(tid, to=LOG, reason="r2", principal=fin, at=at)
+        app.run_command(tid, HAND_OFF, to=FIN, reason="r", principal=cs, at=at)
+        app.run_command(tid, RESPOND, body="b", principal=fin, at=at)
+        app.run_command(tid, ADD_NOTE, body="n", principal=fin, at=at)
+        result = app.run_command(
+            tid, HAND_OFF, to=LOG, reason="r2", principal=fin, at=at
+        )
     assert result is not None
     return result.position
 

@@ -356,6 +356,13 @@ TABLE: tuple[Command, ...] = (
 
 #: The table by name.
 COMMANDS: dict[str, Command] = {command.name: command for command in TABLE}
+
+#: The calls of the commonest commands, for code that runs the application
+#: without the services (benchmarks, persistence tests):
+#: ``app.run_command(ticket_id, HAND_OFF, to=..., reason=..., ...)``.
+HAND_OFF = COMMANDS["hand_off"].call
+RESPOND = COMMANDS["respond"].call
+ADD_NOTE = COMMANDS["add_note"].call
 #: The admin ticket page's forms, by their action.
 ADMIN_ACTIONS: dict[str, Command] = {c.admin_action: c for c in TABLE if c.admin_action}
 #: The customer's page and API, by their action.
@@ -364,11 +371,14 @@ CUSTOMER_ACTIONS: dict[str, Command] = {
 }
 
 __all__ = [
+    "ADD_NOTE",
     "ADMIN_ACTIONS",
     "COMMANDS",
     "CUSTOMER_ACTIONS",
+    "HAND_OFF",
     "OPEN_FOR_WORK",
     "RATING_REFUSALS",
+    "RESPOND",
     "TABLE",
     "Command",
     "Who",
