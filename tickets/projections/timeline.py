@@ -272,7 +272,7 @@ class TimelineProjection(Projection):
     models = (TimelineEntry,)
 
     @handles(*SAYS)
-    def entry(self, e: Any, position: int, session: ProjectionSession) -> None:
+    def entry(self, e: Ticket.Event, position: int, session: ProjectionSession) -> None:
         line = SAYS[type(e)](e)
         actor = e.actor
         session.append(
