@@ -306,6 +306,43 @@ BATON_CUSTOMER_STAFF_NAMES = env_str("CUSTOMER_STAFF_NAMES", "first_name")
 
 # Due times come from the departments' policy and calendar versions.
 BATON_SLA_PORT = "sla.terms.PolicySLAPort"
+
+# --- Baton groups: what each role may do in the admin ------------------------
+# Membership decides a person's group (departments.services.user_groups_sync);
+# the permissions of each group are named here, at the top of the stack, so
+# that departments never names the apps above it. Seeded by migrations (last
+# by sla.0009, once every model exists).
+_BATON_WORK = [
+    "tickets.view_queueticket",
+    "tickets.work_tickets",
+    "tickets.view_ticketsummary",
+    "tickets.view_handoff",
+    "tickets.view_slaclock",
+    "sla.view_scorecard",
+    "sla.view_scorecardreport",
+    "departments.view_department",
+]
+_BATON_MANAGE = [
+    "departments.add_department",
+    "departments.change_department",
+    "departments.view_membership",
+    "departments.add_membership",
+    "departments.change_membership",
+    "departments.delete_membership",
+    "sla.view_calendar",
+    "sla.view_calendarversion",
+    "sla.add_calendarversion",
+    "sla.view_slapolicy",
+    "sla.view_slapolicyversion",
+    "sla.add_slapolicyversion",
+    "sla.view_slanotification",
+    "tickets.view_webhookdelivery",
+]
+BATON_GROUP_PERMISSIONS = {
+    "Baton agents": _BATON_WORK,
+    "Baton leads": _BATON_WORK,
+    "Baton front-line leads": _BATON_WORK + _BATON_MANAGE,
+}
 # How often the django-q2 schedule sweeps running clocks for warnings and
 # breaches (minutes); applied by `migrate` and editable in the admin.
 BATON_SLA_SWEEP_MINUTES = env_int("SLA_SWEEP_MINUTES", 1)

@@ -10,6 +10,7 @@ from django.urls import (
     register_converter,
 )
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import api_not_found
@@ -53,6 +54,14 @@ api_v1: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("t/<str:token>/", customer_page, name="customer-page"),
+    # The SLA clocks' admin pages moved with their model (sla -> tickets);
+    # bookmarks of the old ones keep working.
+    re_path(
+        r"^admin/sla/slaclock/(?P<rest>.*)$",
+        RedirectView.as_view(
+            url="/admin/tickets/slaclock/%(rest)s", permanent=True, query_string=True
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group
 from django.db import transaction
 
@@ -15,51 +17,64 @@ LEADS = "Baton leads"
 FRONT_LINE_LEADS = "Baton front-line leads"
 BATON_GROUPS = (AGENTS, LEADS, FRONT_LINE_LEADS)
 
-# (app label, codename) per group; also used by the seeding migration.
-WORK = [
-    ("tickets", "view_queueticket"),
-    ("tickets", "work_tickets"),
-    ("tickets", "view_ticketsummary"),
-    ("tickets", "view_handoff"),
-    ("tickets", "view_slaclock"),
-    ("sla", "view_scorecard"),
-    ("sla", "view_scorecardreport"),
-    ("departments", "view_department"),
-]
-MANAGE = [
-    ("departments", "add_department"),
-    ("departments", "change_department"),
-    ("departments", "view_membership"),
-    ("departments", "add_membership"),
-    ("departments", "change_membership"),
-    ("departments", "delete_membership"),
-    ("sla", "view_calendar"),
-    ("sla", "view_calendarversion"),
-    ("sla", "add_calendarversion"),
-    ("sla", "view_slapolicy"),
-    ("sla", "view_slapolicyversion"),
-    ("sla", "add_slapolicyversion"),
-    ("sla", "view_slanotification"),
-    ("tickets", "view_webhookdelivery"),
-]
-GROUP_PERMISSIONS = {AGENTS: WORK, LEADS: WORK, FRONT_LINE_LEADS: WORK + MANAGE}
+
+def group_permissions() -> dict[str, list[tuple[str, str]]]:
+    """Each Baton group's permissions as (app label, codename) pairs, from
+    ``settings.BATON_GROUP_PERMISSIONS``: the apps above ``departments``
+    name their own permissions there, so this app never names them."""
+    return {
+        name: [
+            (label, codename)
+            for label, _, codename in (p.partition(".") for p in permissions)
+        ]
+        for name, permissions in settings.BATON_GROUP_PERMISSIONS.items()
+    }
+
+
+def seed_baton_groups(apps: Any, *, replace: bool) -> None:
+    """Create the Baton groups and grant their permissions, with the
+    registry ``apps`` (a migration's historical apps, or Django's).
+    ``replace``: the groups get exactly these permissions; otherwise the
+    missing ones are added and anything granted by hand is kept.
+    Permissions of models that do not exist yet are skipped: the last
+    migration of the stack (``sla.0009``) seeds again once all exist."""
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for name, permissions in group_permissions().items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        found = [
+            permission
+            for label, codename in permissions
+            for permission in permission_model.objects.filter(
+                content_type__app_label=label, codename=codename
+            )
+        ]
+        if replace:
+            group.permissions.set(found)
+        else:
+            group.permissions.add(*found)
 
 
 def ensure_baton_groups() -> None:
     """Create any missing Baton group with its permissions (they are
-    seeded by a migration; this repairs a deleted one)."""
+    seeded by migrations; this repairs a deleted one)."""
     from django.contrib.auth.models import Permission
 
     existing = set(
         Group.objects.filter(name__in=BATON_GROUPS).values_list("name", flat=True)
     )
+    table = group_permissions()
     for name in BATON_GROUPS:
         if name in existing:
             continue
         group = Group.objects.create(name=name)
         group.permissions.set(
             Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in GROUP_PERMISSIONS[name]
+            for app, codename in table[name]
         )
 
 

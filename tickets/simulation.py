@@ -26,6 +26,7 @@ from tickets.domain import (
     Status,
     Ticket,
 )
+from tickets.services import principal_for_customer
 
 SCENARIOS = ("REFUND", "DOUBLE_CHARGE", "LOST_PARCEL", "ACCOUNT_LOCKED", "APP_BUG")
 PRIORITIES = (("low", 2), ("normal", 6), ("high", 2), ("urgent", 1))
@@ -237,12 +238,9 @@ class HistoryGenerator:
         return rnd.choice(choices)
 
     def _customer(self, ticket: Ticket) -> Actor:
-        return Actor(
-            kind=ActorKind.CUSTOMER,
-            id=ticket.customer_ref,
-            name=ticket.customer_name,
-            short_name=ticket.customer_name.split()[0],
-        )
+        return principal_for_customer(
+            customer_ref=ticket.customer_ref, name=ticket.customer_name
+        ).actor_for(None)
 
     def _rate(self, life: _Life) -> None:
         rnd, ticket = life.rnd, life.ticket

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.test import Client
 
 from departments.models import Membership
 from departments.services import (
@@ -41,3 +44,36 @@ def test_a_deleted_group_is_recreated_with_its_permissions(org: Org) -> None:
     assert agent.has_perm("tickets.view_queueticket") and agent.has_perm(
         "tickets.work_tickets"
     )
+
+
+@pytest.mark.django_db
+def test_the_migrated_groups_hold_every_permission_of_their_role() -> None:
+    """The database the migrations built (as on a fresh install) grants each
+    Baton group exactly what settings name: a permission whose model moved
+    between apps is not lost."""
+    for name, permissions in settings.BATON_GROUP_PERMISSIONS.items():
+        granted = {
+            f"{label}.{codename}"
+            for label, codename in Group.objects.get(name=name).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        assert granted == set(permissions), name
+    assert "tickets.view_slaclock" in settings.BATON_GROUP_PERMISSIONS[AGENTS]
+
+
+def test_an_agent_reads_the_sla_clocks_in_the_admin(org: Org) -> None:
+    client = Client()
+    client.force_login(org.agents["FIN"])
+    assert client.get("/admin/tickets/slaclock/").status_code == 200
+
+
+def test_the_old_sla_clock_admin_pages_redirect_to_their_new_place(org: Org) -> None:
+    client = Client()
+    client.force_login(org.agents["FIN"])
+    moved = client.get("/admin/sla/slaclock/?state=running")
+    assert (moved.status_code, moved["Location"]) == (
+        301,
+        "/admin/tickets/slaclock/?state=running",
+    )
+    assert client.get(moved["Location"]).status_code == 200

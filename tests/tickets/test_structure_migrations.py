@@ -14,6 +14,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 BEFORE = [("sla", "0007_notification_claim"), ("tickets", "0009_event_integrity")]
 AFTER = [("sla", "0008_slaclock_moves_to_tickets"), ("tickets", "0010_slaclock")]
+NAMES_BEFORE = AFTER
+NAMES_AFTER = [
+    ("sla", "0009_baton_group_permissions"),
+    ("tickets", "0011_public_event_names"),
+]
 
 
 def _migrate(nodes: list[tuple[str, str]]) -> Any:
@@ -73,12 +78,12 @@ def test_clock_rows_and_permissions_survive_the_move() -> None:
     _migrate(BEFORE)  # and back
     assert "sla_slaclock" in connection.introspection.table_names()
     assert old.get_model("sla", "SLAClock").objects.filter(id=clock_id).exists()
-    _migrate(AFTER)
+    _migrate([])  # every app at its latest again
 
 
 @pytest.mark.django_db(transaction=True)
 def test_stored_event_names_become_their_public_topic_names() -> None:
-    old = _migrate([("tickets", "0010_slaclock")])
+    old = _migrate(NAMES_BEFORE)
     user = old.get_model("auth", "User").objects.create(username="crm")
     subscriptions = old.get_model("tickets", "WebhookSubscription")
     short = subscriptions.objects.create(
@@ -90,6 +95,14 @@ def test_stored_event_names_become_their_public_topic_names() -> None:
     )
     everything = subscriptions.objects.create(
         name="All", owner=user, url="https://all.example/hook", secret="s"
+    )
+    delivery = old.get_model("tickets", "WebhookDelivery").objects.create(
+        subscription=short,
+        position=3,
+        event_type="HandedOff",
+        ticket_id=uuid.uuid4(),
+        payload={"type": "HandedOff", "position": 3, "data": {"reason": "r"}},
+        next_attempt_at=datetime(2026, 3, 2, 9, tzinfo=UTC),
     )
     timeline = old.get_model("tickets", "TimelineEntry")
     entry = timeline.objects.create(
@@ -103,7 +116,7 @@ def test_stored_event_names_become_their_public_topic_names() -> None:
         text="The customer replied.",
     )
 
-    new = _migrate([("tickets", "0011_public_event_names")])
+    new = _migrate(NAMES_AFTER)
 
     moved = new.get_model("tickets", "WebhookSubscription")
     assert moved.objects.get(pk=short.pk).event_types == [
@@ -114,9 +127,19 @@ def test_stored_event_names_become_their_public_topic_names() -> None:
     assert moved.objects.get(pk=everything.pk).event_types == []
     row = new.get_model("tickets", "TimelineEntry").objects.get(pk=entry.pk)
     assert row.event_type == "Ticket.CustomerReplied"
+    # A delivery still to be retried names its event as new ones do, in its
+    # column (the header) and in the body it sends.
+    sent = new.get_model("tickets", "WebhookDelivery").objects.get(pk=delivery.pk)
+    assert (sent.event_type, sent.payload["type"]) == (
+        "Ticket.HandedOff",
+        "Ticket.HandedOff",
+    )
+    assert sent.payload["data"] == {"reason": "r"}
 
-    back = _migrate([("tickets", "0010_slaclock")])
+    back = _migrate(NAMES_BEFORE)
     assert back.get_model("tickets", "TimelineEntry").objects.get(
         pk=entry.pk
     ).event_type == ("CustomerReplied")
-    _migrate([("tickets", "0011_public_event_names")])
+    undone = back.get_model("tickets", "WebhookDelivery").objects.get(pk=delivery.pk)
+    assert (undone.event_type, undone.payload["type"]) == ("HandedOff", "HandedOff")
+    _migrate([])  # every app at its latest again

@@ -1,12 +1,31 @@
 """Public event names come from the pinned topics (``Ticket.HandedOff``), not
 from Python class names (``HandedOff``): rename the names already stored in
-webhook subscriptions, webhook deliveries and the timeline read model."""
+webhook subscriptions, webhook deliveries (their column and the ``type``
+of the payload they send, so a retried delivery names its event one way)
+and the timeline read model."""
 
 from django.db import migrations, models
 from django.db.models import F, Value
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Substr
 
 PREFIX = "Ticket."
+BATCH = 1000
+
+
+def _rename_payloads(deliveries, rename):
+    batch = []
+    for delivery in deliveries.only("pk", "payload").iterator(chunk_size=BATCH):
+        payload = delivery.payload
+        if isinstance(payload, dict) and isinstance(payload.get("type"), str):
+            renamed = rename(payload["type"])
+            if renamed != payload["type"]:
+                delivery.payload = {**payload, "type": renamed}
+                batch.append(delivery)
+        if len(batch) >= BATCH:
+            deliveries.bulk_update(batch, ["payload"])
+            batch = []
+    if batch:
+        deliveries.bulk_update(batch, ["payload"])
 
 
 def _full(name):
@@ -21,6 +40,8 @@ def to_topic_names(apps, schema_editor):
         if names != subscription.event_types:
             subscription.event_types = names
             subscription.save(update_fields=["event_types"])
+    deliveries = apps.get_model("tickets", "WebhookDelivery").objects.using(db)
+    _rename_payloads(deliveries, _full)
     for model in ("WebhookDelivery", "TimelineEntry"):
         apps.get_model("tickets", model).objects.using(db).exclude(
             event_type__contains="."
@@ -35,12 +56,12 @@ def to_class_names(apps, schema_editor):
             str(n).removeprefix(PREFIX) for n in subscription.event_types or []
         )
         subscription.save(update_fields=["event_types"])
+    deliveries = apps.get_model("tickets", "WebhookDelivery").objects.using(db)
+    _rename_payloads(deliveries, lambda name: name.removeprefix(PREFIX))
     for model in ("WebhookDelivery", "TimelineEntry"):
-        rows = apps.get_model("tickets", model).objects.using(db)
-        for row in rows.filter(event_type__startswith=PREFIX).only("pk", "event_type"):
-            rows.filter(pk=row.pk).update(
-                event_type=row.event_type.removeprefix(PREFIX)
-            )
+        apps.get_model("tickets", model).objects.using(db).filter(
+            event_type__startswith=PREFIX
+        ).update(event_type=Substr("event_type", len(PREFIX) + 1))
 
 
 class Migration(migrations.Migration):
