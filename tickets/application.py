@@ -16,6 +16,7 @@ the sweep's ``record_sla_warning``/``record_sla_breach``):
 from __future__ import annotations
 
 import contextlib
+import functools
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -440,11 +441,17 @@ def create_event_store(alias: str = "default") -> None:
 
 
 def configured_sla_port() -> SLAPort | None:
-    """The SLA port named by ``settings.BATON_SLA_PORT`` (None: no clocks)."""
+    """The SLA port named by ``settings.BATON_SLA_PORT`` (None: no clocks),
+    built once per named class: reads measure every clock row through it."""
     from django.conf import settings
+
+    return _sla_port(getattr(settings, "BATON_SLA_PORT", ""))
+
+
+@functools.cache
+def _sla_port(path: str) -> SLAPort | None:
     from django.utils.module_loading import import_string
 
-    path = getattr(settings, "BATON_SLA_PORT", "")
     return import_string(path)() if path else None
 
 
