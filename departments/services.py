@@ -31,6 +31,23 @@ def group_permissions() -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def _granted(permission_model: Any, group: str, *, strict: bool) -> list[Any]:
+    """The permission rows (of ``permission_model``: Django's, or a
+    migration's historical one) that ``group``'s role names. ``strict``:
+    every one must exist (``DoesNotExist`` otherwise); else a permission
+    whose model does not exist yet is left out."""
+    found = []
+    for label, codename in group_permissions()[group]:
+        rows = permission_model.objects.filter(
+            content_type__app_label=label, codename=codename
+        )
+        if strict:
+            found.append(rows.get())
+        else:
+            found.extend(rows)
+    return found
+
+
 def seed_baton_groups(apps: Any, *, replace: bool) -> None:
     """Create the Baton groups and grant their permissions, with the
     registry ``apps`` (a migration's historical apps, or Django's).
@@ -44,15 +61,9 @@ def seed_baton_groups(apps: Any, *, replace: bool) -> None:
         app_config.models_module = None
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    for name, permissions in group_permissions().items():
+    for name in group_permissions():
         group, _ = group_model.objects.get_or_create(name=name)
-        found = [
-            permission
-            for label, codename in permissions
-            for permission in permission_model.objects.filter(
-                content_type__app_label=label, codename=codename
-            )
-        ]
+        found = _granted(permission_model, name, strict=False)
         if replace:
             group.permissions.set(found)
         else:
@@ -67,15 +78,11 @@ def ensure_baton_groups() -> None:
     existing = set(
         Group.objects.filter(name__in=BATON_GROUPS).values_list("name", flat=True)
     )
-    table = group_permissions()
     for name in BATON_GROUPS:
-        if name in existing:
-            continue
-        group = Group.objects.create(name=name)
-        group.permissions.set(
-            Permission.objects.get(content_type__app_label=app, codename=codename)
-            for app, codename in table[name]
-        )
+        if name not in existing:
+            Group.objects.create(name=name).permissions.set(
+                _granted(Permission, name, strict=True)
+            )
 
 
 def groups_for(memberships: list[Membership]) -> set[str]:
