@@ -14,6 +14,7 @@ from config.env import (
     VAR_DIR,
     database_config,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_str,
@@ -296,7 +297,19 @@ BATON_PROJECTION_GROUPS = {
     ],
 }
 BATON_INLINE_PROJECTION_GROUP = "core"
-BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks"]
+# Groups a command projects (or waits for) before it answers, so that the
+# answer and the caller's next read show the write. Only the core read
+# models: outboxes (alerts, webhooks) and scorecards are the projector's,
+# each group in its own transactions.
+BATON_INLINE_PROJECTION_GROUPS = env_list("INLINE_PROJECTION_GROUPS", ["core"])
+# How long a command waits for another process that is projecting its
+# events before it answers 202 Accepted with the ticket's Location.
+BATON_INLINE_PROJECTION_TIMEOUT = env_float("INLINE_PROJECTION_TIMEOUT", 2.0)
+# How often (seconds) the projector catches up the inline groups (what no
+# request projected: other writers, 202s) and the others (scorecards,
+# outboxes: a busy log reaches them in batches).
+BATON_PROJECTOR_INLINE_INTERVAL = env_float("PROJECTOR_INLINE_INTERVAL", 0.05)
+BATON_PROJECTOR_BATCH_INTERVAL = env_float("PROJECTOR_BATCH_INTERVAL", 0.25)
 
 # Customer links: wrong-link lookups allowed per address per 10 minutes
 # before it is throttled; how staff appear to customers ("first_name" or

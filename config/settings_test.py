@@ -28,6 +28,9 @@ STORAGES = {
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 BATON_INLINE_PROJECTION_ERRORS = "raise"
+# No projector process runs under the tests: commands fill the outboxes
+# (alerts, webhooks) inline too, so a test sees them at once.
+BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The live test server speaks plain HTTP, so cookies cannot be Secure-only.

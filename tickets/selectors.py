@@ -148,6 +148,23 @@ def _with_clocks(queryset: QuerySet[TicketSummary]) -> QuerySet[TicketSummary]:
     )
 
 
+def require_visible(user: Any, ticket_id: UUID | str) -> UUID:
+    """``ticket_id`` if ``user`` may see that ticket (one query at most);
+    raises ``TicketNotFound`` otherwise."""
+    try:
+        pk = UUID(str(ticket_id))
+    except ValueError:
+        raise TicketNotFound(f"No ticket {ticket_id}.") from None
+    visibility = ticket_visibility(user)
+    if visibility.everything:
+        found = TicketSummary.objects.filter(pk=pk).exists()
+    else:
+        found = bool(visibility.ticket_ids([pk]))
+    if not found:
+        raise TicketNotFound(f"No ticket {ticket_id}.")
+    return pk
+
+
 def ticket_get(user: Any, ticket_id: UUID | str) -> TicketSummary:
     """The ticket with its clocks and stints, if ``user`` may see it;
     raises ``TicketNotFound`` otherwise (3 queries)."""

@@ -12,8 +12,12 @@ stable ``code``; a concurrent change surfaces as ``ConcurrencyConflict``.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
+import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -39,7 +43,7 @@ from tickets.domain import (
     NotPermitted,
     Principal,
 )
-from tickets.projection_runner import catch_up, projection_group
+from tickets.projection_runner import catch_up, project_to, projection_group
 
 logger = logging.getLogger(__name__)
 
@@ -123,25 +127,57 @@ def _require_staff(principal: Principal) -> None:
 # ---------------------------------------------------------------------------
 
 
-def project_inline(result: CommandResult) -> None:
+_answer_early: ContextVar[bool] = ContextVar("baton_answer_early", default=False)
+
+
+@contextlib.contextmanager
+def answering_early() -> Iterator[None]:
+    """Commands in the block do not wait past the inline projection's
+    budget: an interface that can answer "stored, not shown yet" (the JSON
+    API's 202 with ``Location``) uses it. Elsewhere (the admin, the
+    customer's page and API, tasks) a command then waits its turn for the
+    projections' lock, so what it shows next always has the write."""
+    token = _answer_early.set(True)
+    try:
+        yield
+    finally:
+        _answer_early.reset(token)
+
+
+def project_inline(result: CommandResult) -> bool:
     """Catch the inline read models up to ``result`` so the caller reads
-    its own write."""
-    project_up_to(result.position)
+    its own write; False if they are not there yet (see ``project_up_to``)."""
+    return project_up_to(result.position)
 
 
-def project_up_to(position: int) -> None:
-    """Catch the inline projection groups up to log ``position``. The
-    projector process is the guarantee; this is the convenience, so a
+def project_up_to(position: int) -> bool:
+    """Make sure the inline projection groups have processed log
+    ``position``: project it here unless someone (the projector, another
+    request) is already projecting, then wait for them, at most
+    ``BATON_INLINE_PROJECTION_TIMEOUT`` seconds. Past that, answer False
+    inside ``answering_early``, else queue for the lock and project it.
+    The projector process is the guarantee; this is the convenience, so a
     failure here is logged rather than failing a command that is already
     stored (tests set BATON_INLINE_PROJECTION_ERRORS=raise)."""
     app = get_tickets_application()
+    deadline = time.monotonic() + settings.BATON_INLINE_PROJECTION_TIMEOUT
+    reached = True
     try:
         for group in settings.BATON_INLINE_PROJECTION_GROUPS:
-            catch_up(app, projection_group(group), up_to=position)
+            projections = projection_group(group)
+            timeout = max(deadline - time.monotonic(), 0.0)
+            if project_to(app, projections, position, timeout=timeout):
+                continue
+            if _answer_early.get():
+                reached = False
+            else:
+                catch_up(app, projections, up_to=position)
     except Exception:
         if getattr(settings, "BATON_INLINE_PROJECTION_ERRORS", "log") == "raise":
             raise
         logger.exception("Inline projection catch-up failed at %s", position)
+        return False
+    return reached
 
 
 def _run(result: CommandResult) -> CommandResult:

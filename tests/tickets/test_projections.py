@@ -11,6 +11,8 @@ from uuid import UUID
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from tests.helpers import Org, open_ticket
 from tickets import services
@@ -19,6 +21,7 @@ from tickets.commands import ADD_NOTE, HAND_OFF, RESPOND
 from tickets.domain import DepartmentRef, Principal
 from tickets.models import Handoff, ProjectionTracking, TicketSummary, TimelineEntry
 from tickets.projection_runner import (
+    Followed,
     Projection,
     ProjectionSession,
     catch_up,
@@ -264,13 +267,49 @@ def test_following_the_log_processes_new_events_then_stops(org: Org) -> None:
     batches: list[int] = []
     follow(
         app,
-        projection_group("core"),
+        [projection_group("core")],
         poll_interval=0.01,
         should_stop=lambda: next(checks),
         on_batch=batches.append,
     )
     assert batches == [10]
     assert TimelineEntry.objects.count() == 10
+
+
+def test_the_projector_reaches_a_batched_group_at_most_once_per_interval(
+    org: Org,
+) -> None:
+    """Core (requests wait for it) as soon as the log moves; a batched
+    group (scorecards) at most once per interval, then the rest in one go."""
+    app = get_tickets_application()
+    first = _append_history_without_projecting()
+    core, scorecards = projection_group("core"), projection_group("scorecards")
+    stops = iter([False, False, True])
+    appended: list[int] = []
+
+    def on_batch(count: int) -> None:
+        if not appended:  # more events arrive after the first pass
+            appended.append(_append_history_without_projecting())
+
+    follow(
+        app,
+        [Followed(core), Followed(scorecards, interval=3600)],
+        poll_interval=0.01,
+        should_stop=lambda: next(stops),
+        on_batch=on_batch,
+    )
+    positions = positions_of(core + scorecards, app.name)
+    assert {positions[p.name] for p in core} == {appended[0]}
+    assert positions["scorecard"] == first < appended[0]
+    # Groups already at the head of the log are not locked.
+    catch_up(app, scorecards)
+    stops = iter([False, True])
+    with CaptureQueriesContext(connection) as queries:
+        follow(
+            app, [core, scorecards], poll_interval=0.01, should_stop=lambda: next(stops)
+        )
+    assert not [q for q in queries if "FOR UPDATE" in q["sql"]]
+    assert set(positions_of(core + scorecards, app.name).values()) == {appended[0]}
 
 
 def test_each_projection_has_its_own_tracking_row(org: Org) -> None:

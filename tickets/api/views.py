@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from departments.selectors import remember_memberships
 from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.api.idempotency import idempotent
@@ -99,7 +100,10 @@ def expected_version(request: Request) -> int | None:
 
 
 def ticket_response(user: Any, ticket_id: UUID, *, status: int = 200) -> Response:
-    ticket = selectors.ticket_get(user, ticket_id)
+    return _ticket_detail(selectors.ticket_get(user, ticket_id), status=status)
+
+
+def _ticket_detail(ticket: Any, *, status: int = 200) -> Response:
     data = s.TicketDetailSerializer(ticket).data
     return Response(data, status=status, headers={"ETag": f'"{ticket.version}"'})
 
@@ -107,13 +111,16 @@ def ticket_response(user: Any, ticket_id: UUID, *, status: int = 200) -> Respons
 def command_response(
     user: Any, result: CommandResult, *, status: int = 200, **extra: Any
 ) -> Response:
-    """The fresh ticket after a stored command; if its read model has not
-    caught up (the projector will), 202 with where to find it, never a 404
-    for a write that happened."""
-    location = f"/api/v1/tickets/{result.ticket_id}/"
+    """The fresh ticket after a stored command; if its read model does not
+    show the write yet (the projector will), 202 with where to find it:
+    never a stale ticket, and never a 404 for a write that happened."""
     try:
-        response = ticket_response(user, result.ticket_id, status=status)
+        ticket = selectors.ticket_get(user, result.ticket_id)
     except TicketNotFound:
+        ticket = None
+    if ticket is not None and ticket.version >= result.version:
+        response = _ticket_detail(ticket, status=status)
+    else:
         response = Response(
             {
                 "id": result.ticket_id,
@@ -125,11 +132,17 @@ def command_response(
             headers={"ETag": f'"{result.version}"'},
         )
     response.data.update(extra)
-    response["Location"] = location
+    response["Location"] = f"/api/v1/tickets/{result.ticket_id}/"
     return response
 
 
 class BaseApi(APIView):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        # One membership lookup per request: the principal and every
+        # visibility check of the request read them from the user object.
+        remember_memberships(request.user)
+
     def idempotent_post(
         self,
         request: Request,
@@ -238,9 +251,10 @@ class TicketListCreateApi(BaseApi):
         def handler(request: Request) -> Response:
             data = TicketOpenInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
-            result = services.ticket_open(
-                principal=api_principal(request), **data.validated_data
-            )
+            with services.answering_early():
+                result = services.ticket_open(
+                    principal=api_principal(request), **data.validated_data
+                )
             token = result.detail["customer_token"]
             if token is None:  # a replayed open: the link was shown once
                 return command_response(
@@ -281,16 +295,17 @@ class TicketCommandApi(BaseApi):
         command = self.command
 
         def handler(request: Request) -> Response:
-            selectors.ticket_get(request.user, ticket_id)  # 404 unless visible
+            selectors.require_visible(request.user, ticket_id)  # 404 unless visible
             data = command.input(data=request.data)
             data.is_valid(raise_exception=True)
-            result = services.ticket_command(
-                command.name,
-                principal=api_principal(request),
-                ticket_id=ticket_id,
-                expected_version=expected_version(request),
-                **data.validated_data,
-            )
+            with services.answering_early():  # 202 rather than queue
+                result = services.ticket_command(
+                    command.name,
+                    principal=api_principal(request),
+                    ticket_id=ticket_id,
+                    expected_version=expected_version(request),
+                    **data.validated_data,
+                )
             extra: dict[str, Any] = (
                 {command.detail_name: str(result.detail)} if command.detail_name else {}
             )
@@ -425,12 +440,13 @@ class EventLogQuerySerializer(serializers.Serializer[Any]):
 
 
 #: ``type`` as the schema describes it: comma-separated names from a list
-#: (an empty value, or none, is every type).
+#: (an empty value, or none, is every type; empty items are ignored, as a
+#: form with an unselected choice sends them, so "" is listed too).
 EVENT_TYPES = OpenApiParameter(
     "type",
     {
         "type": "array",
-        "items": {"type": "string", "enum": sorted(ACCEPTED_EVENT_NAMES)},
+        "items": {"type": "string", "enum": ["", *sorted(ACCEPTED_EVENT_NAMES)]},
     },
     OpenApiParameter.QUERY,
     style="form",

@@ -6,12 +6,13 @@ from __future__ import annotations
 import signal
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from tickets.application import get_tickets_application
 from tickets.projection_runner import (
-    all_projections,
+    Followed,
     catch_up,
     follow,
     projection_group,
@@ -39,10 +40,21 @@ class Command(BaseCommand):
         self, *args: Any, group: str, once: bool, poll_interval: float, **options: Any
     ) -> None:
         app = get_tickets_application()
-        projections = projection_group(group) if group else all_projections()
-        names = ", ".join(p.name for p in projections)
+        # Requests project the inline groups themselves, the projector only
+        # what they leave (every PROJECTOR_INLINE_INTERVAL); the others
+        # (scorecards, outboxes) are its alone, in batches.
+        groups = [
+            Followed(
+                projection_group(name),
+                interval=settings.BATON_PROJECTOR_INLINE_INTERVAL
+                if name in settings.BATON_INLINE_PROJECTION_GROUPS
+                else settings.BATON_PROJECTOR_BATCH_INTERVAL,
+            )
+            for name in ([group] if group else settings.BATON_PROJECTION_GROUPS)
+        ]
+        names = ", ".join(p.name for g in groups for p in g.projections)
         if once:
-            count = catch_up(app, projections)
+            count = max(catch_up(app, g.projections) for g in groups)
             self.stdout.write(f"Projected {count} events into {names}.")
             return
 
@@ -63,7 +75,7 @@ class Command(BaseCommand):
 
         follow(
             app,
-            projections,
+            groups,
             poll_interval=poll_interval,
             should_stop=lambda: stopping,
             on_batch=on_batch,
