@@ -3,12 +3,14 @@ rebuilding the read models from the log."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+from typing import Any
+from uuid import UUID, uuid4
 
 from bench_harness import (
     EVENTS_PER_TICKET,
     RAW_PAGE_SIZE,
     REPEATS,
+    TICKET_FIELDS,
     Context,
     Figures,
     benchmark,
@@ -124,4 +126,97 @@ def rebuild_projections(ctx: Context) -> Figures:
         "raw_page_size": RAW_PAGE_SIZE,
         "rebuild": rate_figures(rebuild_runs),
         "raw": rate_figures(raw_runs),
+    }
+
+
+LONG_TICKET_EVENTS = 500  # the old ticket's history before the samples
+LONG_TICKET_SAMPLE = 60  # commands timed on each ticket
+LONG_TICKET_COLD = 5  # first commands of fresh instances, on each ticket
+
+
+@benchmark("long_ticket")
+def long_ticket(ctx: Context) -> Figures:
+    """Per-command cost on a new ticket versus on one with 500 events,
+    measured alternately (new, old, new, old...) in the same window, so
+    that both see the same machine: ``ratio`` = median ms on the new one /
+    median ms on the old one (1.0: a command costs the same however long
+    the history; below 1: it grows with it). The commands cycle respond,
+    note, hand off (the tickets gain stints as they age), one event each,
+    through one application instance, as a web process serves them.
+    ``cold``: the first command of a fresh application instance (a process
+    that never loaded the ticket), which replays the whole history."""
+    import statistics
+    import time
+
+    from tickets import clock
+    from tickets.application import TicketsApplication
+    from tickets.commands import ADD_NOTE, HAND_OFF, RESPOND
+
+    app = ctx.fresh_app()
+    p = ctx.principal
+    steps: dict[UUID, int] = {}
+    owners: dict[UUID, Any] = {}
+
+    def open_ticket() -> UUID:
+        opened = app.open_ticket(
+            principal=p, front_line=ctx.cs, at=clock.now(), **TICKET_FIELDS
+        )
+        steps[opened.ticket_id], owners[opened.ticket_id] = 0, ctx.cs
+        return opened.ticket_id
+
+    def command(ticket_id: UUID, on: Any = app) -> float:
+        step = steps[ticket_id]
+        kind = step % 3
+        if kind == 0:
+            call, kwargs = RESPOND, {"body": f"Reply {step}."}
+        elif kind == 1:
+            call, kwargs = ADD_NOTE, {"body": f"Note {step}."}
+        else:
+            to = ctx.fin if owners[ticket_id] is ctx.cs else ctx.cs
+            call, kwargs = HAND_OFF, {"to": to, "reason": f"Round {step}"}
+        started = time.perf_counter()
+        on.run_command(ticket_id, call, principal=p, at=clock.now(), **kwargs)
+        elapsed = time.perf_counter() - started
+        steps[ticket_id] = step + 1
+        if kind == 2:
+            owners[ticket_id] = kwargs["to"]
+        return elapsed
+
+    def cold(ticket_id: UUID) -> float:
+        other = TicketsApplication(env=dict(app.env))
+        try:
+            other.recorder.max_notification_id()  # its connection, made
+            return command(ticket_id, other)
+        finally:
+            other.close()
+
+    old = open_ticket()
+    while steps[old] + 1 < LONG_TICKET_EVENTS:
+        command(old)
+    history = app.get_ticket(old).version
+    new = open_ticket()
+    cold(new)  # warm-up
+    new_times: list[float] = []
+    old_times: list[float] = []
+    for _ in range(LONG_TICKET_SAMPLE):
+        new_times.append(command(new))
+        old_times.append(command(old))
+    new_cold: list[float] = []
+    old_cold: list[float] = []
+    for _ in range(LONG_TICKET_COLD):
+        new_cold.append(cold(new))
+        old_cold.append(cold(old))
+
+    def ms(times: list[float]) -> float:
+        return round(statistics.median(times) * 1000, 3)
+
+    return {
+        "ratio": round(ms(new_times) / ms(old_times), 4),
+        "new_ticket_ms_per_command": ms(new_times),
+        "old_ticket_ms_per_command": ms(old_times),
+        "old_ticket_events": history,
+        "commands_per_sample": LONG_TICKET_SAMPLE,
+        "cold_new_ticket_ms": ms(new_cold),
+        "cold_old_ticket_ms": ms(old_cold),
+        "cold_ratio": round(ms(new_cold) / ms(old_cold), 4),
     }

@@ -4,13 +4,16 @@ Only this module writes ticket events. Every command (``run_command``
 with a ``tickets.commands`` table entry's aggregate call, ``open_ticket``,
 the sweep's ``record_sla_warning``/``record_sla_breach``):
 
-* loads the ticket (``TicketNotFound`` if there is none),
+* loads the ticket (``TicketNotFound`` if there is none): the copy this
+  process kept after its last command on it (``TicketCache``) brought up
+  to date with the events stored since, by any process, or else replayed
+  from the store,
 * optionally checks the caller's ``expected_version`` (``VersionMismatch``),
 * calls one aggregate command (which raises a ``TicketError`` on any rule),
 * saves the new events atomically. If another command saved in between,
   the event store's unique (originator_id, version) key rejects the write
   and ``ConcurrencyConflict`` is raised: nothing of the losing command is
-  stored.
+  stored (and the ticket it changed is not kept).
 """
 
 from __future__ import annotations
@@ -19,15 +22,25 @@ import contextlib
 import functools
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, RecordConflictError
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
+from eventsourcing.persistence import (
+    JSONTranscoder,
+    RecordConflictError,
+    Recording,
+    UUIDAsHex,
+)
 
 from tickets import domain
 from tickets.domain import (
@@ -40,6 +53,7 @@ from tickets.domain import (
     TicketNotFound,
 )
 from tickets.event_format import event_name
+from tickets.event_rows import uuid_from_hex
 from tickets.eventstore import CommandKey, IntegrityRecorder, Receipt
 
 APPLICATION_NAME = "tickets"
@@ -136,6 +150,37 @@ def _detail_value(text: str | None) -> Any:
     raise ValueError(f"Unknown command detail {text!r}.")
 
 
+class UUIDFromHex(UUIDAsHex):
+    """The library's UUID transcoding, decoding with ``uuid_from_hex``."""
+
+    def decode(self, data: str) -> UUID:
+        return uuid_from_hex(data)
+
+
+class InternedActors(domain.ActorAsDict):
+    """Stores actors as the domain does; decodes each distinct stored actor
+    once per process and shares the (frozen) instance: a log has few
+    actors and many events, and decoding is most of a rebuild's reading."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._known: dict[tuple[tuple[str, Any], ...], domain.Actor] = {}
+
+    def decode(self, data: dict[str, Any]) -> domain.Actor:
+        key = tuple(data.items())
+        try:
+            return self._known[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: not one of ours
+            return super().decode(data)
+        actor = super().decode(data)
+        if len(self._known) >= self._size:
+            self._known.clear()
+        self._known[key] = actor
+        return actor
+
+
 class TicketsApplication(Application[UUID]):
     """The tickets event store and its commands."""
 
@@ -151,18 +196,41 @@ class TicketsApplication(Application[UUID]):
     ) -> None:
         super().__init__(env=env)
         self.sla = sla
+        self._tickets = TicketCache(int(self.env.get(TICKET_CACHE_SIZE) or 1000))
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
         domain.register_transcodings(transcoder)
+        transcoder.register(InternedActors())
+        transcoder.register(UUIDFromHex())
 
     # -- plumbing -----------------------------------------------------------
 
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[UUID]]:
+        """The library's ``save``; for tickets (what this application
+        saves) without the two runtime ``Protocol`` checks per object its
+        ``ProcessingEvent.collect_events`` makes, which cost as much as
+        the rest of a command's Python work on the save path."""
+        if not objs or any(type(obj) is not Ticket for obj in objs):
+            return super().save(*objs, **kwargs)
+        processing: ProcessingEvent[UUID] = ProcessingEvent()
+        for ticket in objs:
+            processing.events.extend(ticket.collect_events())
+            processing.aggregates[ticket.id] = ticket
+        processing.saved_kwargs.update(kwargs)
+        recordings = self._record(processing)
+        self._take_snapshots(processing)
+        self._notify(recordings)
+        self.notify(processing.events)  # deprecated hook, as the library calls it
+        return recordings
+
     def get_ticket(self, ticket_id: UUID, version: int | None = None) -> Ticket:
-        """The ticket's current state, or at ``version``; raises
-        ``TicketNotFound``."""
+        """The ticket's current state, or at ``version``, replayed from its
+        stored events; raises ``TicketNotFound``."""
         try:
-            ticket: Any = self.repository.get(ticket_id, version=version)
+            ticket: Any = self.repository.get(
+                ticket_id, version=version, projector_func=_replay
+            )
         except AggregateNotFoundError:
             raise TicketNotFound(f"No ticket {ticket_id}.") from None
         if not isinstance(ticket, Ticket):
@@ -170,11 +238,36 @@ class TicketsApplication(Application[UUID]):
         return ticket
 
     def _load(self, ticket_id: UUID) -> Ticket:
-        # Separate from get_ticket so that tests can widen the race window
-        # between loading and saving.
-        return self.get_ticket(ticket_id)
+        """The ticket for a command: this process's cached copy brought up
+        to date with the events stored after it (by any process), or else
+        replayed. Separate from get_ticket so that tests can widen the race
+        window between loading and saving."""
+        cached = self._tickets.take(ticket_id)
+        if cached is None:
+            return self.get_ticket(ticket_id)
+        ticket, newest = cached
+        # From the cached version itself: the store must still hold that
+        # very event (else replay: never trust a copy the store disowns),
+        # and on PostgreSQL its seal comes along for the save to chain to.
+        stored = self.recorder.select_events(ticket_id, gt=ticket.version - 1)
+        if (
+            not stored
+            or stored[0].originator_version != ticket.version
+            or bytes(stored[0].state) != newest
+        ):
+            return self.get_ticket(ticket_id)
+        to_domain_event = self.mapper.to_domain_event
+        caught_up: Ticket = _replay(ticket, (to_domain_event(s) for s in stored[1:]))
+        return caught_up
 
     def _save(self, ticket: Ticket, detail: Any = None) -> CommandResult:
+        return self._store(ticket, detail)[0]
+
+    def _store(
+        self, ticket: Ticket, detail: Any = None
+    ) -> tuple[CommandResult, bytes | None]:
+        """Save the ticket's new events; also returns the stored state of
+        the newest one (None if this command had been stored already)."""
         pending = list(ticket.pending_events)
         scope = _command_key.get()
         key = scope.key if scope is not None else None
@@ -190,18 +283,20 @@ class TicketsApplication(Application[UUID]):
         except RecordConflictError:
             stored = self._stored_result(key)
             if stored is not None:  # a retry of this command won the race
-                return stored
+                return stored, None
             raise ConcurrencyConflict(
                 "Someone else changed this ticket at the same time; "
                 "reload it and try again."
             ) from None
-        return CommandResult(
+        newest = max(recordings, key=lambda r: r.notification.originator_version)
+        result = CommandResult(
             ticket_id=ticket.id,
             version=ticket.version,
             position=max(r.notification.id for r in recordings),
             event_types=tuple(event_name(e) for e in pending),
             detail=detail,
         )
+        return result, newest.notification.state
 
     def _stored_result(self, key: CommandKey | None) -> CommandResult | None:
         """What the command under ``key`` stored, if it was stored."""
@@ -250,8 +345,13 @@ class TicketsApplication(Application[UUID]):
                 f"The ticket is at version {ticket.version}, not "
                 f"{expected_version}; reload it and try again."
             )
+        # A command that raises (a rule, a conflict) drops the ticket: it
+        # may have changed it before failing, and nothing of it is stored.
         detail = command(ticket)
-        return self._save(ticket, detail)
+        result, newest = self._store(ticket, detail)
+        if newest is not None:
+            self._tickets.put(ticket, newest)  # exactly what is stored now
+        return result
 
     def save_tickets(self, tickets: list[Ticket]) -> int:
         """Save tickets built elsewhere from domain commands (generated
@@ -284,7 +384,10 @@ class TicketsApplication(Application[UUID]):
             sla=self.sla,
             **fields,
         )
-        return self._save(ticket)
+        result, newest = self._store(ticket)
+        if newest is not None:
+            self._tickets.put(ticket, newest)
+        return result
 
     def run_command(
         self,
@@ -326,6 +429,64 @@ class TicketsApplication(Application[UUID]):
 
 
 SWEEP_ACTOR = domain.Actor.system("SLA monitor")
+
+
+def _replay(ticket: Any, events: Iterable[Any]) -> Any:
+    """Apply ``events`` to ``ticket`` (None: not yet opened). The library's
+    ``project_aggregate`` without its runtime protocol check per event (a
+    third of the cost of replaying one)."""
+    for event in events:
+        ticket = event.mutate(ticket)
+    return ticket
+
+
+#: Environment setting: how many tickets a process keeps for its commands
+#: (0: none; each command replays its ticket).
+TICKET_CACHE_SIZE = "TICKET_CACHE_SIZE"
+
+
+class TicketCache:
+    """Tickets this process loaded or saved for its commands, so that a
+    command on a long-lived ticket does not replay its whole history.
+
+    Every ticket held is exactly what its stored events up to its version
+    build: one whose command's events were all stored (put back after the
+    save, with the stored state of its newest event). Its events after that
+    version may have been stored by other processes, so a command always
+    brings the ticket up to date from the store (``TicketsApplication.
+    _load``) before deciding, and replays it instead if the store no longer
+    holds the very event it was cached at: a stale copy never decides a
+    command. A command *takes* its ticket out, so no other thread in the
+    process can see it while it changes, and puts it back only once its
+    events are stored: a command that raises after changing the ticket, or
+    loses a race to another writer, leaves nothing behind (the next one
+    replays from the store). The least recently used are forgotten first.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._tickets: OrderedDict[UUID, tuple[Ticket, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, ticket_id: UUID) -> tuple[Ticket, bytes] | None:
+        """The ticket and its newest event's stored state, now held by the
+        caller alone."""
+        with self._lock:
+            return self._tickets.pop(ticket_id, None)
+
+    def put(self, ticket: Ticket, newest: bytes) -> None:
+        """Hold ``ticket``, whose events are all stored, the newest one with
+        the state ``newest``."""
+        if self._size <= 0 or ticket.pending_events:
+            return  # never one with changes not stored
+        with self._lock:
+            self._tickets[ticket.id] = (ticket, bytes(newest))
+            self._tickets.move_to_end(ticket.id)
+            while len(self._tickets) > self._size:
+                self._tickets.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._tickets)
 
 
 # ---------------------------------------------------------------------------

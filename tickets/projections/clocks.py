@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tickets.bulk_insert import new_row
 from tickets.domain import Ticket
 from tickets.models import SLAClock
 from tickets.projection_runner import Projection, ProjectionSession, handles
@@ -21,7 +22,8 @@ class SLAClockProjection(Projection):
         self, e: Ticket.ClockStarted, position: int, session: ProjectionSession
     ) -> None:
         session.add(
-            SLAClock(
+            new_row(
+                SLAClock,
                 id=e.clock_id,
                 ticket_id=e.originator_id,
                 handoff_id=e.stint_id,

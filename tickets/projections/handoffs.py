@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickets.bulk_insert import new_row
 from tickets.domain import Ticket
 from tickets.models import Handoff
 from tickets.projection_runner import Projection, ProjectionSession, handles
@@ -31,7 +32,8 @@ class HandoffProjection(Projection):
         reason: str = "",
     ) -> None:
         session.add(
-            Handoff(
+            new_row(
+                Handoff,
                 id=stint_id,
                 ticket_id=e.originator_id,
                 kind=kind,

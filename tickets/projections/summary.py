@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tickets.bulk_insert import new_row
 from tickets.domain import Status, Ticket
 from tickets.models import TicketSummary
 from tickets.projection_runner import Projection, ProjectionSession, handles
@@ -21,7 +22,8 @@ class TicketSummaryProjection(Projection):
         self, e: Ticket.Opened, position: int, session: ProjectionSession
     ) -> None:
         session.add(
-            TicketSummary(
+            new_row(
+                TicketSummary,
                 ticket_id=e.originator_id,
                 subject=e.subject,
                 description=e.description,

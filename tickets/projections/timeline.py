@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
+from tickets.bulk_insert import new_row
 from tickets.domain import ActorKind, Ticket
 from tickets.durations import format_duration
 from tickets.event_format import event_name
@@ -264,6 +265,10 @@ def _dispute(e: Ticket.DisputeOpened | Ticket.DisputeDecided) -> Line:
     )
 
 
+#: Event class -> its public name (``event_name``), found once per class.
+_EVENT_NAMES: dict[type, str] = {}
+
+
 class TimelineProjection(Projection):
     """Writes one :class:`TimelineEntry` per event, in plain language: what
     the event says (:data:`SAYS`) and who did it."""
@@ -273,15 +278,20 @@ class TimelineProjection(Projection):
 
     @handles(*SAYS)
     def entry(self, e: Ticket.Event, position: int, session: ProjectionSession) -> None:
-        line = SAYS[type(e)](e)
+        kind = type(e)
+        line = SAYS[kind](e)
         actor = e.actor
+        name = _EVENT_NAMES.get(kind)
+        if name is None:
+            name = _EVENT_NAMES[kind] = event_name(kind)
         session.append(
-            TimelineEntry(
+            new_row(
+                TimelineEntry,
                 ticket_id=e.originator_id,
                 position=position,
                 version=e.originator_version,
                 occurred_at=e.timestamp,
-                event_type=event_name(e),
+                event_type=name,
                 audience=line.audience,
                 actor_kind=actor.kind,
                 actor_id=actor.id,
