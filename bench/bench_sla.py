@@ -340,8 +340,9 @@ def scorecards_benchmark(ctx: Context) -> Figures:
     about 2 years): full rebuild rate of the scorecard projection versus
     paging the raw log; incremental projection of 20,000 more events;
     latency of the scorecard and drill-down endpoints (a busy month, all
-    scenarios) versus a trivial endpoint (departments list) in the same
-    process."""
+    scenarios: every received handoff, the breached ones, and a 100-row
+    page from the middle of the received ones) versus a trivial endpoint
+    (departments list) in the same process."""
     from datetime import UTC, datetime, timedelta
 
     from django.contrib.auth.models import User
@@ -408,6 +409,14 @@ def scorecards_benchmark(ctx: Context) -> Figures:
         lambda: client.get(f"{base}figures/received/", {"limit": 10_000})
     )
     drill_breached = _latency(lambda: client.get(f"{base}figures/breached/"))
+    # A page of 100 handoffs as a client pages through them (the middle of
+    # the busy month's received handoffs).
+    page_offset = max(0, received // 2 - 50)
+    drill_page = _latency(
+        lambda: client.get(
+            f"{base}figures/received/", {"limit": 100, "offset": page_offset}
+        )
+    )
 
     rebuild_rate = rebuilt[0] / rebuilt[1]
     raw_rate = raw[0] / raw[1]
@@ -428,10 +437,15 @@ def scorecards_benchmark(ctx: Context) -> Figures:
         "drilldown_breached_ratio": round(
             drill_breached["median_ms"] / baseline["median_ms"], 2
         ),
+        "drilldown_page_ratio": round(
+            drill_page["median_ms"] / baseline["median_ms"], 2
+        ),
         "busiest_month": f"{busiest.department} {busiest.start}",
         "busiest_month_handoffs": received,
         "baseline_departments_ms": baseline,
         "scorecard_ms": scorecard,
         "drilldown_received_ms": drill_received,
         "drilldown_breached_ms": drill_breached,
+        "drilldown_page_ms": drill_page,
+        "drilldown_page": {"limit": 100, "offset": page_offset},
     }

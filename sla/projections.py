@@ -4,10 +4,14 @@ read model itself is ticket-level: ``tickets.projections.SLAClockProjection``.)"
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
-from typing import Any
+from datetime import date
+from typing import Any, cast
+from weakref import WeakKeyDictionary
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Q
 
 from sla.models import (
     Scorecard,
@@ -17,14 +21,19 @@ from sla.models import (
 )
 from sla.scorecards import (
     ALL_SCENARIOS,
-    FACT_FIELDS,
+    PERIODS,
+    SHAPE_FIELDS,
+    Tally,
     bucket_keys,
-    compute_figures,
     period_starts,
     scorecard_key,
+    shape_from_values,
+    shape_of,
 )
 from tickets.domain import Ticket
 from tickets.projection_runner import Projection, ProjectionSession, handles
+
+Key = tuple[str, str, date, str]  # (department, period, start, scenario)
 
 
 class SLANotificationProjection(Projection):
@@ -82,6 +91,38 @@ class ScorecardProjection(Projection):
 
     name = "scorecard"
     models = (ScorecardTicket, ScorecardHandoff, Scorecard)
+
+    def __init__(self) -> None:
+        #: An incremental batch's events, handled together in ``finish``.
+        self._batches: WeakKeyDictionary[ProjectionSession, list[tuple[Any, int]]] = (
+            WeakKeyDictionary()
+        )
+
+    def process(self, event: Any, position: int, session: ProjectionSession) -> None:
+        """Rebuild and audit fold each event at once (nothing to look up:
+        every row is in memory). A batch's events are kept and handled
+        together in :meth:`finish`, once the rows they need are loaded in
+        a few queries rather than one per handoff."""
+        if session.rebuilding:
+            super().process(event, position, session)
+        elif type(event) in self._handlers:
+            self._batches.setdefault(session, []).append((event, position))
+
+    def _prefetch(self, events: list[Any], session: ProjectionSession) -> None:
+        """Load every ticket state and handoff fact the events will look up
+        (two queries, three when a ticket's state names a stint)."""
+        tickets = {e.originator_id for e in events if type(e) in _TICKET_EVENTS}
+        session.prefetch(ScorecardTicket, tickets)
+        stints = set()
+        for e in events:
+            for name in _FACT_IDS.get(type(e), ()):
+                stints.add(getattr(e, name))
+        for ticket_id in tickets:
+            state = session.get(ScorecardTicket, ticket_id)
+            if state is not None:
+                stints.update((state.current_stint_id, state.resolved_stint_id))
+        stints.discard(None)
+        session.prefetch(ScorecardHandoff, stints)
 
     # -- helpers -------------------------------------------------------------
 
@@ -313,42 +354,163 @@ class ScorecardProjection(Projection):
 
     def finish(self, session: ProjectionSession) -> None:
         """Recompute the scorecards whose facts changed. Rebuild and audit
-        fold every fact in memory; a batch re-reads each changed cohort."""
+        tally every fact in memory; a batch handles its events, writes its
+        facts and recomputes every scorecard they touched from one query
+        over those cohorts."""
         if session.rebuilding:
-            cohorts: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-            for fact in session.rows_of(ScorecardHandoff):
+            tallies: dict[Key, Tally] = defaultdict(Tally)
+            facts = cast(list[ScorecardHandoff], session.rows_of(ScorecardHandoff))
+            for fact in facts:
+                shape, seconds = shape_of(fact), fact.response_seconds
                 for key in bucket_keys(fact):
-                    cohorts[key].append(fact)
-            for key, facts in cohorts.items():
-                session.add(_scorecard(key, facts))
+                    tallies[key].add(shape, seconds)
+            for key, found in tallies.items():
+                session.add(_scorecard(key, found))
             return
+        batch = self._batches.pop(session, [])
+        if batch:
+            self._prefetch([event for event, _ in batch], session)
+            for event, position in batch:
+                super().process(event, position, session)
+            session.flush()
         keys = session.marks.pop(self.name, set())
-        if not keys:
-            return
-        # One query per (department, period, start): its scenarios are
-        # split in memory.
-        periods: dict[tuple[Any, ...], set[str]] = defaultdict(set)
-        for department, period, start, scenario in keys:
-            periods[(department, period, start)].add(scenario)
-        rows = []
-        for (department, period, start), scenarios in periods.items():
-            facts = list(
-                ScorecardHandoff.objects.filter(
-                    department=department, **{period: start}
-                ).values_list(*FACT_FIELDS, named=True)
+        if keys:
+            _recompute(keys)
+
+
+#: Events whose handlers look up the ticket's scorecard state.
+_TICKET_EVENTS = frozenset(
+    {Ticket.HandedOff, Ticket.Resolved, Ticket.Reopened, Ticket.ScenarioChanged}
+)
+#: The attributes naming the handoff (stint) an event's handler looks up.
+_FACT_IDS: dict[type, tuple[str, ...]] = {
+    Ticket.HandedOff: ("from_stint_id",),
+    Ticket.Responded: ("stint_id",),
+    Ticket.Resolved: ("stint_id",),
+    Ticket.ClockStarted: ("stint_id",),
+    Ticket.SLABreached: ("clock_id",),
+    Ticket.ClockStopped: ("clock_id",),
+    Ticket.HandoffRated: ("handoff_id",),
+    Ticket.DisputeOpened: ("handoff_id",),
+    Ticket.DisputeDecided: ("handoff_id",),
+}
+
+#: What the recomputation reads of a fact: its cohorts, then its shape.
+_COHORT_COLUMNS = ("department", "scenario", *PERIODS)
+_SECONDS = len(_COHORT_COLUMNS) + SHAPE_FIELDS.index("response_seconds")
+
+
+def _recompute(keys: set[Key]) -> None:
+    """Recompute the scorecards ``keys`` from their cohorts' facts, read in
+    one query (only the columns the figures need), and write them with
+    one upsert; a scorecard whose cohort is now empty is deleted (a
+    rebuild would not create it)."""
+    cohorts = {(department, period, start) for department, period, start, _ in keys}
+    starts: dict[tuple[str, str], set[date]] = defaultdict(set)
+    for department, period, start in cohorts:
+        starts[(department, period)].add(start)
+    where = Q()
+    for (department, period), dates in starts.items():
+        where |= Q(department=department, **{f"{period}__in": sorted(dates)})
+    tallies: dict[Key, Tally] = {}
+    # The tallies a fact counts in depend only on its department, scenario
+    # and day (its week and month follow from the day).
+    targets: dict[tuple[str, str, date], list[Tally]] = {}
+
+    def tallies_of(department: str, scenario: str, row: tuple[Any, ...]) -> list[Tally]:
+        found = []
+        for index, period in enumerate(PERIODS, start=2):
+            for which in (scenario, ALL_SCENARIOS):
+                key = (department, period, row[index], which)
+                if key in keys:
+                    if key not in tallies:
+                        tallies[key] = Tally()
+                    found.append(tallies[key])
+        return found
+
+    rows = ScorecardHandoff.objects.filter(where).values_list(
+        *_COHORT_COLUMNS, *SHAPE_FIELDS
+    )
+    first_shape = len(_COHORT_COLUMNS)
+    for row in rows.order_by():
+        department, scenario, day = row[0], row[1], row[2]
+        into = targets.get((department, scenario, day))
+        if into is None:
+            into = targets[(department, scenario, day)] = tallies_of(
+                department, scenario, row
             )
-            for scenario in scenarios:
-                cohort = [
-                    f
-                    for f in facts
-                    if scenario == ALL_SCENARIOS or f.scenario == scenario
-                ]
-                if cohort:
-                    rows.append(
-                        _scorecard((department, period, start, scenario), cohort)
+        if into:
+            shape, seconds = shape_from_values(row[first_shape:]), row[_SECONDS]
+            for found in into:
+                found.shapes[shape] += 1
+                if seconds is not None:
+                    found.response_seconds.append(seconds)
+    emptied = [scorecard_key(*key) for key in keys if key not in tallies]
+    if emptied:
+        Scorecard.objects.filter(key__in=emptied).delete()
+    _upsert([(key, found.figures()) for key, found in tallies.items()])
+
+
+def _upsert(rows: list[tuple[Key, dict[str, Any]]]) -> None:
+    """Insert the scorecards, or replace the figures of those stored.
+
+    On PostgreSQL in one statement whose one parameter is every row as
+    JSON (``jsonb_to_recordset``): ``bulk_create(update_conflicts=True)``
+    passes each column as an array literal instead, and quoting the
+    figures' JSON into it cost more than the rest of the batch; one
+    statement per row costs a round trip each. Elsewhere (SQLite, in
+    process) one ``INSERT ... ON CONFLICT`` per row."""
+    if not rows:
+        return
+    connection = connections[Scorecard.objects.db]
+    quote = connection.ops.quote_name
+    table, columns = quote(Scorecard._meta.db_table), _SCORECARD_COLUMNS
+    names = ", ".join(quote(name) for name in columns)
+    conflict = f"ON CONFLICT ({quote('key')}) DO UPDATE SET figures = EXCLUDED.figures"
+    # Only quoted identifiers from the model go into the SQL; values are
+    # parameters.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"INSERT INTO {table} ({names}) SELECT {names} "  # noqa: S608
+                "FROM jsonb_to_recordset(%s::jsonb) AS r(key text, "
+                "department text, period text, start date, scenario text, "
+                f"figures jsonb) {conflict}",
+                [
+                    json.dumps(
+                        [
+                            {
+                                "key": scorecard_key(*key),
+                                "department": key[0],
+                                "period": key[1],
+                                "start": key[2].isoformat(),
+                                "scenario": key[3],
+                                "figures": figures,
+                            }
+                            for key, figures in rows
+                        ]
                     )
-        Scorecard.objects.filter(key__in=[scorecard_key(*key) for key in keys]).delete()
-        Scorecard.objects.bulk_create(rows, batch_size=500)
+                ],
+            )
+            return
+        by_name = {field.name: field for field in Scorecard._meta.concrete_fields}
+        fields = [by_name[name] for name in columns]
+        cursor.executemany(
+            f"INSERT INTO {table} ({names}) "  # noqa: S608
+            f"VALUES ({', '.join(['%s'] * len(fields))}) {conflict}",
+            [
+                [
+                    field.get_db_prep_save(value, connection)
+                    for field, value in zip(
+                        fields, (scorecard_key(*key), *key, figures), strict=True
+                    )
+                ]
+                for key, figures in rows
+            ],
+        )
+
+
+_SCORECARD_COLUMNS = ("key", "department", "period", "start", "scenario", "figures")
 
 
 def _mark(session: ProjectionSession, fact: ScorecardHandoff) -> None:
@@ -356,7 +518,7 @@ def _mark(session: ProjectionSession, fact: ScorecardHandoff) -> None:
         session.marks[ScorecardProjection.name].update(bucket_keys(fact))
 
 
-def _scorecard(key: tuple[Any, ...], facts: list[Any]) -> Scorecard:
+def _scorecard(key: Key, found: Tally) -> Scorecard:
     department, period, start, scenario = key
     return Scorecard(
         key=scorecard_key(department, period, start, scenario),
@@ -364,5 +526,5 @@ def _scorecard(key: tuple[Any, ...], facts: list[Any]) -> Scorecard:
         period=period,
         start=start,
         scenario=scenario,
-        figures=compute_figures(facts),
+        figures=found.figures(),
     )

@@ -34,11 +34,15 @@ the period, in its own timezone):
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from functools import lru_cache
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
+
+from django.db.models import Q
 
 from tickets.domain import DisputeDecision, RootCause
 
@@ -63,25 +67,6 @@ class Fact(Protocol):
     rating_score: int | None
     breach_dispute: str
     rating_dispute: str
-
-
-#: The fact columns the figures read (a cohort is loaded with only these).
-FACT_FIELDS = (
-    "id",
-    "department",
-    "scenario",
-    "responded_position",
-    "response_seconds",
-    "verdict",
-    "ended_how",
-    "root_cause",
-    "bounced_position",
-    "ping_pong_position",
-    "reopened_position",
-    "rating_score",
-    "breach_dispute",
-    "rating_dispute",
-)
 
 
 def period_starts(instant: datetime, timezone: str) -> dict[str, date]:
@@ -160,7 +145,9 @@ def _breach_counts(f: Fact) -> bool:
 @dataclass(frozen=True)
 class CountFigure:
     """A figure that counts the handoffs matching ``test``; ``position``
-    names the fact field holding the log position that decided it."""
+    names the fact field holding the log position that decided it.
+    ``test`` reads only the :class:`Shape` fields, and log positions and
+    the response time only for being there (it is also run on shapes)."""
 
     name: str
     label: str
@@ -289,15 +276,65 @@ COUNT_FIGURES: tuple[CountFigure, ...] = (
 COUNTS = {f.name: f for f in COUNT_FIGURES}
 
 
+def _present(field: str) -> Q:
+    return Q(**{f"{field}__isnull": False})
+
+
+_RATED = _present("rating_score")
+_RATING_COUNTS = _RATED & ~Q(rating_dispute=WAIVED)
+_BREACH_COUNTS = Q(verdict="breached") & ~Q(breach_dispute=WAIVED)
+
+
+def _score_where(low: int, high: int, counts: Q) -> Q:
+    return counts & Q(rating_score__gte=low, rating_score__lte=high)
+
+
+#: Each count figure's ``test`` as a database filter on the handoffs (the
+#: same handoffs: ``tests/sla/test_scorecard_tally.py`` checks every
+#: figure), so that a drill-down counts and pages in the database.
+COUNT_WHERE: dict[str, Q] = {
+    "received": Q(),
+    "responded": _present("responded_position"),
+    "handed_on": Q(ended_how="handed_on"),
+    "resolved": Q(ended_how="resolved"),
+    "finished": ~Q(ended_how=""),
+    "met": Q(verdict="met"),
+    "breached": Q(verdict="breached"),
+    "decided": ~Q(verdict=""),
+    "timed_responses": _present("response_seconds"),
+    "ratings": _RATED,
+    "satisfied": _score_where(4, 5, _RATED),
+    "dissatisfied": _score_where(1, 2, _RATED),
+    "reopened": _present("reopened_position"),
+    "bounced": _present("bounced_position"),
+    "ping_pong": _present("ping_pong_position"),
+    **{
+        f"root_cause_{cause.value}": Q(ended_how="resolved", root_cause=cause.value)
+        for cause in RootCause
+    },
+    "disputes_open": Q(breach_dispute="open") | Q(rating_dispute="open"),
+    "breaches_waived": Q(verdict="breached", breach_dispute=WAIVED),
+    "ratings_waived": _RATED & Q(rating_dispute=WAIVED),
+    "breached_adjusted": _BREACH_COUNTS,
+    "decided_adjusted": Q(verdict="met") | _BREACH_COUNTS,
+    "ratings_adjusted": _RATING_COUNTS,
+    "satisfied_adjusted": _score_where(4, 5, _RATING_COUNTS),
+    "dissatisfied_adjusted": _score_where(1, 2, _RATING_COUNTS),
+}
+
+
 @dataclass(frozen=True)
 class DerivedFigure:
     """A rate, average or percentile computed over the handoffs of the
-    count figure ``over`` (its drill-down lists those handoffs)."""
+    count figure ``over`` (its drill-down lists those handoffs): from the
+    counts, and from the values of the fact attribute ``reads`` (if any)
+    of those handoffs."""
 
     name: str
     label: str
     over: str
     compute: Callable[[dict[str, int], list[Any]], float | None]
+    reads: str = ""
 
 
 def ratio(numerator: int, denominator: int) -> float | None:
@@ -311,7 +348,7 @@ def format_rate(rate: float | None) -> str:
 
 
 def _ratio(numerator: str, denominator: str) -> Callable[..., float | None]:
-    def compute(counts: dict[str, int], rows: list[Any]) -> float | None:
+    def compute(counts: dict[str, int], values: list[Any]) -> float | None:
         return ratio(counts[numerator], counts[denominator])
 
     return compute
@@ -327,18 +364,18 @@ def nearest_rank(values: list[float], percent: int) -> float | None:
 
 
 def _percentile(percent: int) -> Callable[..., float | None]:
-    def compute(counts: dict[str, int], rows: list[Any]) -> float | None:
-        value = nearest_rank([r.response_seconds for r in rows], percent)
+    def compute(counts: dict[str, int], values: list[float]) -> float | None:
+        value = nearest_rank(values, percent)
         return None if value is None else round(value, 3)
 
     return compute
 
 
-def _average(counts: dict[str, int], rows: list[Any]) -> float | None:
-    if not rows:
+def _average(counts: dict[str, int], values: list[int]) -> float | None:
+    if not values:
         return None
-    total: int = sum(r.rating_score for r in rows)
-    return round(total / len(rows), 4)
+    total: int = sum(values)
+    return round(total / len(values), 4)
 
 
 DERIVED_FIGURES: tuple[DerivedFigure, ...] = (
@@ -350,17 +387,21 @@ DERIVED_FIGURES: tuple[DerivedFigure, ...] = (
         "Median business time to first response (s)",
         "timed_responses",
         _percentile(50),
+        reads="response_seconds",
     ),
     DerivedFigure(
         "p90_response_seconds",
         "90th percentile business time to first response (s)",
         "timed_responses",
         _percentile(90),
+        reads="response_seconds",
     ),
     DerivedFigure(
         "rating_rate", "Rating rate", "finished", _ratio("ratings", "finished")
     ),
-    DerivedFigure("average_score", "Average score", "ratings", _average),
+    DerivedFigure(
+        "average_score", "Average score", "ratings", _average, reads="rating_score"
+    ),
     DerivedFigure(
         "satisfied_share", "Share satisfied", "ratings", _ratio("satisfied", "ratings")
     ),
@@ -381,6 +422,7 @@ DERIVED_FIGURES: tuple[DerivedFigure, ...] = (
         "Average score (adjusted)",
         "ratings_adjusted",
         _average,
+        reads="rating_score",
     ),
     DerivedFigure(
         "satisfied_share_adjusted",
@@ -399,15 +441,152 @@ DERIVED = {f.name: f for f in DERIVED_FIGURES}
 FIGURE_NAMES = tuple(COUNTS) + tuple(DERIVED)
 
 
+# ---------------------------------------------------------------------------
+# Tallies: a cohort summarised so that the figures are computed once per
+# kind of handoff rather than once per handoff, and cohorts add up
+# ---------------------------------------------------------------------------
+
+
+class Shape(NamedTuple):
+    """What the count figures test about a handoff. Log positions and the
+    response time are only ever tested for being there (``True`` or
+    ``None`` here); the response times themselves are kept apart (a
+    :class:`Tally`'s ``response_seconds``)."""
+
+    responded_position: bool | None
+    response_seconds: bool | None
+    verdict: str
+    ended_how: str
+    root_cause: str
+    bounced_position: bool | None
+    ping_pong_position: bool | None
+    reopened_position: bool | None
+    rating_score: int | None
+    breach_dispute: str
+    rating_dispute: str
+
+
+#: The fact columns a :class:`Shape` and a tally read, in ``Shape`` order.
+SHAPE_FIELDS = Shape._fields
+
+
+def shape_of(fact: Any) -> Shape:
+    return shape_from_values(tuple(getattr(fact, name) for name in SHAPE_FIELDS))
+
+
+def shape_from_values(values: tuple[Any, ...]) -> Shape:
+    """The shape of a handoff from its ``SHAPE_FIELDS`` values, in order
+    (``x is not None or None``: True when there, else None)."""
+    (
+        responded,
+        seconds,
+        verdict,
+        ended_how,
+        root_cause,
+        bounced,
+        ping_pong,
+        reopened,
+        rating_score,
+        breach_dispute,
+        rating_dispute,
+    ) = values
+    return Shape(
+        responded is not None or None,
+        seconds is not None or None,
+        verdict,
+        ended_how,
+        root_cause,
+        bounced is not None or None,
+        ping_pong is not None or None,
+        reopened is not None or None,
+        rating_score,
+        breach_dispute,
+        rating_dispute,
+    )
+
+
+@lru_cache(maxsize=4096)
+def _members(shape: Shape) -> tuple[int, ...]:
+    """The indexes (in ``COUNT_FIGURES``) of the count figures counting
+    a handoff of this shape."""
+    return tuple(i for i, figure in enumerate(COUNT_FIGURES) if figure.test(shape))
+
+
+_TIMED = COUNTS["timed_responses"].test
+
+
+class Tally:
+    """A cohort of handoffs as the figures need it: how many of each
+    :class:`Shape`, and the business times to first response of those
+    with one (the percentiles are computed over them). Tallies add up: a
+    month's is the sum of its days'."""
+
+    __slots__ = ("response_seconds", "shapes")
+
+    def __init__(self) -> None:
+        self.shapes: Counter[Shape] = Counter()
+        self.response_seconds: list[float] = []
+
+    def add(self, shape: Shape, response_seconds: float | None) -> None:
+        self.shapes[shape] += 1
+        if _TIMED(shape):
+            self.response_seconds.append(response_seconds)  # type: ignore[arg-type]
+
+    def add_fact(self, fact: Any) -> None:
+        self.add(shape_of(fact), fact.response_seconds)
+
+    def merge(self, other: Tally) -> None:
+        self.shapes.update(other.shapes)
+        self.response_seconds.extend(other.response_seconds)
+
+    def __len__(self) -> int:
+        return self.shapes.total()
+
+    def figures(self) -> dict[str, Any]:
+        """Every figure of the cohort (what :func:`compute_figures` gives
+        for its handoffs)."""
+        totals = [0] * len(COUNT_FIGURES)
+        for shape, n in self.shapes.items():
+            for index in _members(shape):
+                totals[index] += n
+        counts = dict(zip(COUNTS, totals, strict=True))
+        figures: dict[str, Any] = dict(counts)
+        read: dict[tuple[str, str], list[Any]] = {}
+        for derived in DERIVED_FIGURES:
+            values: list[Any] = []
+            if derived.reads:
+                pair = (derived.over, derived.reads)
+                if pair not in read:
+                    read[pair] = self._values(*pair)
+                values = read[pair]
+            figures[derived.name] = derived.compute(counts, values)
+        return figures
+
+    def _values(self, over: str, reads: str) -> list[Any]:
+        """The values of fact attribute ``reads`` of the handoffs in count
+        figure ``over``."""
+        if reads == "response_seconds":
+            if over != "timed_responses":  # pragma: no cover
+                raise ValueError("Response times are kept for timed responses only.")
+            return self.response_seconds
+        test = COUNTS[over].test
+        values: list[Any] = []
+        for shape, n in self.shapes.items():
+            if test(shape):
+                values.extend([getattr(shape, reads)] * n)
+        return values
+
+
+def tally(facts: Iterable[Any]) -> Tally:
+    found = Tally()
+    for fact in facts:
+        found.add_fact(fact)
+    return found
+
+
 def compute_figures(facts: Iterable[Any]) -> dict[str, Any]:
     """Every figure of one scorecard from its cohort's facts."""
-    rows = list(facts)
-    selected = {f.name: [r for r in rows if f.test(r)] for f in COUNT_FIGURES}
-    counts = {name: len(found) for name, found in selected.items()}
-    figures: dict[str, Any] = dict(counts)
-    for derived in DERIVED_FIGURES:
-        figures[derived.name] = derived.compute(counts, selected[derived.over])
-    return figures
+    return tally(facts).figures()
 
 
 def figure_basis(name: str) -> CountFigure:

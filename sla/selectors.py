@@ -15,14 +15,16 @@ from departments.selectors import memberships_for_user
 from sla.models import Scorecard, ScorecardHandoff
 from sla.scorecards import (
     ALL_SCENARIOS,
+    COUNT_WHERE,
     DERIVED,
-    FACT_FIELDS,
     FIGURE_NAMES,
     PERIODS,
+    SHAPE_FIELDS,
     compute_figures,
-    figure_rows,
+    figure_basis,
     period_after,
     period_start,
+    tally,
 )
 from tickets.domain import InvalidInput, NotPermitted, TicketError
 from tickets.selectors import sees_everything
@@ -135,7 +137,24 @@ def scorecard_adjustments(address: ScorecardPeriod) -> list[dict[str, Any]]:
     disputed = _cohort(address, ALL_SCENARIOS).exclude(
         breach_dispute="", rating_dispute=""
     )
-    for fact in disputed.order_by("received_position"):
+    columns = [
+        "id",
+        "ticket_id",
+        "scenario",
+        "rating_score",
+        *(
+            f"{subject}_{name}"
+            for subject in ("breach", "rating")
+            for name in (
+                "dispute",
+                "dispute_reason",
+                "decision_reason",
+                "dispute_position",
+            )
+        ),
+    ]
+    disputed = disputed.order_by("received_position").values_list(*columns, named=True)
+    for fact in disputed:
         for subject in ("breach", "rating"):
             state = getattr(fact, f"{subject}_dispute")
             if state:
@@ -165,18 +184,21 @@ def scorecard_drilldown(
 ) -> tuple[Any, int, list[ScorecardHandoff]]:
     """The figure's value, how many handoffs are behind it (see
     ``sla.scorecards``) and those handoffs in log order (a page of them:
-    ``offset``/``limit``). The cohort is filtered on the few columns the
-    figures read; only the page's rows are loaded whole."""
+    ``offset``/``limit``). The database selects, counts and pages the
+    handoffs (``COUNT_WHERE``); only the page's rows are loaded whole."""
     if figure not in FIGURE_NAMES:
         raise ScorecardNotFound(f"There is no figure {figure!r}.", field="figure")
-    cohort = _cohort(address, scenario).order_by("received_position")
-    selected = figure_rows(figure, cohort.values_list(*FACT_FIELDS, named=True))
-    # A derived figure's numerators are subsets of the handoffs it is
-    # computed over, so those rows alone give its value.
-    value = compute_figures(selected)[figure] if figure in DERIVED else len(selected)
-    page = selected[offset : None if limit is None else offset + limit]
-    rows = {
-        row.id: row
-        for row in ScorecardHandoff.objects.filter(id__in=[r.id for r in page])
-    }
-    return value, len(selected), [rows[r.id] for r in page]
+    selected = _cohort(address, scenario).filter(COUNT_WHERE[figure_basis(figure).name])
+    if figure in DERIVED:
+        # A derived figure's numerators are subsets of the handoffs it is
+        # computed over, so those rows alone give its value.
+        found = tally(selected.values_list(*SHAPE_FIELDS, named=True))
+        value, count = found.figures()[figure], len(found)
+    else:
+        value = count = selected.count()
+    ordered = selected.order_by("received_position")
+    if limit is None:
+        return value, count, list(ordered[offset:])
+    if offset >= count:
+        return value, count, []
+    return value, count, list(ordered[offset : offset + limit])
