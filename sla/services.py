@@ -23,6 +23,7 @@ from sla.models import (
     SLAPolicy,
     SLAPolicyVersion,
 )
+from sla.terms import versions_changed
 from tickets import clock
 from tickets.application import CommandResult, get_tickets_application
 from tickets.domain import (
@@ -71,6 +72,10 @@ def _next_version(
     )
     version.full_clean()
     version.save()
+    # Now for this transaction's own clocks, and again once committed for
+    # every other process's.
+    versions_changed()
+    transaction.on_commit(versions_changed)
     return version
 
 

@@ -11,8 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
+from uuid import uuid4
+
+from django.core.cache import cache
 
 from sla.calendar import BusinessCalendar, CalendarSpec
 from sla.models import CalendarVersion, SLAPolicyVersion
@@ -20,48 +26,118 @@ from tickets.domain import ClockTerms
 
 logger = logging.getLogger(__name__)
 
+_V = TypeVar("_V", SLAPolicyVersion, CalendarVersion)
+
 ROUND_THE_CLOCK = CalendarSpec(
     timezone="UTC", weekly=dict.fromkeys(range(7), ((0, 1440),))
 )
 
 
-def policy_version_at(department: str, at: datetime) -> SLAPolicyVersion | None:
-    return (
-        SLAPolicyVersion.objects.filter(
-            policy__department__code=department, effective_from__lte=at
-        )
-        .order_by("-effective_from", "-version")
-        .first()
-    )
+#: The shared cache key whose value changes whenever a policy or calendar
+#: version is added (``versions_changed``); every process compares it with
+#: the one its in-memory versions were read at.
+GENERATION_KEY = "baton:sla-versions-generation"
+#: Seconds a process keeps versions it read even when told nothing: bounds
+#: how long a lost change notice (the cache down at that moment) can last.
+VERSIONS_MAX_AGE = 30.0
 
 
-def calendar_version_at(department: str, at: datetime) -> CalendarVersion | None:
-    return (
-        CalendarVersion.objects.filter(
-            calendar__department__code=department, effective_from__lte=at
+def versions_changed() -> None:
+    """Tell every process that a policy or calendar version was added (call
+    once it is committed): each re-reads the versions on its next clock."""
+    try:
+        cache.set(GENERATION_KEY, uuid4().hex, timeout=None)
+    except Exception:  # the cache is down: processes re-read every time
+        logger.exception("Could not publish an SLA versions change")
+
+
+def _generation() -> object:
+    try:
+        value = cache.get(GENERATION_KEY)
+        if value is None:
+            cache.add(GENERATION_KEY, uuid4().hex, timeout=None)
+            value = cache.get(GENERATION_KEY)
+    except Exception:
+        logger.exception("Could not read the SLA versions generation")
+        value = None
+    # No shared value (cache down, or evicted meanwhile): never a match.
+    return value if value is not None else object()
+
+
+@dataclass(frozen=True)
+class Versions:
+    """Every policy and calendar version, per department newest first (the
+    order in force is decided in): small, and immutable once written."""
+
+    policies: dict[str, list[SLAPolicyVersion]]
+    calendars: dict[str, list[CalendarVersion]]
+
+    @classmethod
+    def load(cls) -> Versions:
+        return cls(
+            policies=_by_department(
+                SLAPolicyVersion.objects.select_related("policy__department"),
+                lambda row: row.policy.department.code,
+            ),
+            calendars=_by_department(
+                CalendarVersion.objects.select_related("calendar__department"),
+                lambda row: row.calendar.department.code,
+            ),
         )
-        .order_by("-effective_from", "-version")
-        .first()
-    )
+
+    def policy_at(self, department: str, at: datetime) -> SLAPolicyVersion | None:
+        return _in_force(self.policies.get(department, []), at)
+
+    def calendar_at(self, department: str, at: datetime) -> CalendarVersion | None:
+        return _in_force(self.calendars.get(department, []), at)
+
+
+def _by_department(rows: Any, code: Callable[[Any], str]) -> dict[str, list[Any]]:
+    found: dict[str, list[Any]] = {}
+    for row in rows:
+        found.setdefault(code(row), []).append(row)
+    for versions in found.values():
+        # Newest first: the latest effective_from at or before an instant
+        # wins, and among equal ones the highest version.
+        versions.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
+    return found
+
+
+def _in_force(versions: list[_V], at: datetime) -> _V | None:
+    return next((row for row in versions if row.effective_from <= at), None)
 
 
 class PolicySLAPort:
-    """Implements ``tickets.domain.SLAPort`` with Django-stored versions."""
+    """Implements ``tickets.domain.SLAPort`` with Django-stored versions.
+
+    The versions are read once per process and kept until another version
+    is added anywhere (``versions_changed``), so starting a clock costs one
+    shared-cache read, not two queries."""
 
     _cache: dict[tuple[str, int], BusinessCalendar] = {}
     _lock = threading.Lock()
+    _versions: tuple[object, float, Versions] | None = None
 
     @classmethod
     def clear_cache(cls) -> None:
-        """Forget built calendars (tests: each test has its own versions)."""
+        """Forget built calendars and read versions (tests: each test has
+        its own versions)."""
         with cls._lock:
             cls._cache.clear()
+            PolicySLAPort._versions = None
 
-    def policy_at(self, department: str, at: datetime) -> SLAPolicyVersion | None:
-        return policy_version_at(department, at)
-
-    def calendar_at(self, department: str, at: datetime) -> CalendarVersion | None:
-        return calendar_version_at(department, at)
+    def versions(self) -> Versions:
+        generation = _generation()
+        held = PolicySLAPort._versions
+        if (
+            held is not None
+            and held[0] == generation
+            and time.monotonic() - held[1] < VERSIONS_MAX_AGE
+        ):
+            return held[2]
+        versions = Versions.load()
+        PolicySLAPort._versions = (generation, time.monotonic(), versions)
+        return versions
 
     def calendar(
         self, department: str, version: int, row: CalendarVersion | None = None
@@ -90,13 +166,14 @@ class PolicySLAPort:
         scenario: str,
         start: datetime,
     ) -> ClockTerms | None:
-        policy = self.policy_at(department, start)
+        versions = self.versions()  # policy and calendar from one reading
+        policy = versions.policy_at(department, start)
         if policy is None:
             return None
         target = policy.target(kind, priority, scenario)
         if target is None:
             return None
-        row = self.calendar_at(department, start)
+        row = versions.calendar_at(department, start)
         number = row.version if row is not None else 0
         calendar = self.calendar(department, number, row)
         try:
@@ -140,36 +217,12 @@ class PolicySLAPort:
 
 class SnapshotSLAPort(PolicySLAPort):
     """A PolicySLAPort that reads every policy and calendar version once,
-    when it is built: for generating long histories in bulk (the demo, the
-    benchmarks), where configuration does not change meanwhile. Versions
-    in force are then found in memory instead of by a query per clock."""
+    when it is built, and never checks for new ones: for generating long
+    histories in bulk (the demo, the benchmarks), where configuration does
+    not change meanwhile."""
 
     def __init__(self) -> None:
-        self._policies = self._by_department(
-            SLAPolicyVersion.objects.select_related("policy__department"),
-            lambda row: row.policy.department.code,
-        )
-        self._calendars = self._by_department(
-            CalendarVersion.objects.select_related("calendar__department"),
-            lambda row: row.calendar.department.code,
-        )
+        self._snapshot = Versions.load()
 
-    @staticmethod
-    def _by_department(rows: Any, code: Any) -> dict[str, list[Any]]:
-        found: dict[str, list[Any]] = {}
-        for row in rows:
-            found.setdefault(code(row), []).append(row)
-        for versions in found.values():
-            # Newest first, the order policy_version_at picks in.
-            versions.sort(key=lambda r: (r.effective_from, r.version), reverse=True)
-        return found
-
-    @staticmethod
-    def _in_force(versions: list[Any], at: datetime) -> Any:
-        return next((row for row in versions if row.effective_from <= at), None)
-
-    def policy_at(self, department: str, at: datetime) -> SLAPolicyVersion | None:
-        return self._in_force(self._policies.get(department, []), at)  # type: ignore[no-any-return]
-
-    def calendar_at(self, department: str, at: datetime) -> CalendarVersion | None:
-        return self._in_force(self._calendars.get(department, []), at)  # type: ignore[no-any-return]
+    def versions(self) -> Versions:
+        return self._snapshot
