@@ -68,7 +68,26 @@ schema = schemathesis.openapi.from_dict(
                         "409",
                         "412",
                     ]
-                }
+                },
+                # A stale If-Match is refused (412) before a rule the
+                # schema states but only the domain checks (a dispute's
+                # subject): that refusal is a rejection too.
+                "negative_data_rejection": {
+                    "expected-statuses": [
+                        "400",
+                        "401",
+                        "403",
+                        "404",
+                        "405",
+                        "406",
+                        "409",
+                        "412",
+                        "415",
+                        "422",
+                        "428",
+                        "429",
+                    ]
+                },
             }
         }
     ),

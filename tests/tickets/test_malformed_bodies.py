@@ -183,3 +183,40 @@ def test_an_empty_body_is_an_empty_object(world: dict[str, Any]) -> None:
     )
     assert waiting.status_code == 200, waiting.content
     assert waiting.json()["status"] == "waiting"
+
+
+def test_blank_means_what_the_domain_strips_in_the_schema_and_the_server(
+    org: Org,
+) -> None:
+    """A body of only a separator (U+001D) is blank to the domain's strip:
+    the schema's pattern says so too (ECMA-262's ``\\s`` would not), and
+    the server refuses it as blank, storing nothing."""
+    import re
+
+    from tickets.commands.inputs import NOT_BLANK_PATTERN
+
+    whitespace = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert {c for c in whitespace if re.search(NOT_BLANK_PATTERN, c)} == set()
+    assert re.search(NOT_BLANK_PATTERN, "\ufeff")  # not stripped: not blank
+    document = json.loads(
+        OpenApiJsonRenderer().render(
+            SchemaGenerator().get_schema(request=None, public=True)
+        )
+    )
+    operation = document["paths"]["/api/v1/tickets/{ticket_id}/responses/"]["post"]
+    ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    body = document["components"]["schemas"][ref.rsplit("/", 1)[1]]["properties"]
+    published = body["body"]["pattern"]  # as the schema spells it (\u001c...)
+    assert {c for c in whitespace if re.search(published, c)} == set()
+    assert re.search(published, "\ufeff")
+
+    ticket_id = services.ticket_open(
+        principal=org.agent("CS"), subject="S", customer_ref="C", channel="web"
+    ).ticket_id
+    before = event_count()
+    response = token_client(org.agents["CS"]).post(
+        f"/api/v1/tickets/{ticket_id}/responses/", {"body": "\x1d"}, format="json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "blank"
+    assert event_count() == before

@@ -33,8 +33,17 @@ from tickets.domain import (
 
 #: The domain strips text before it checks it, so "required" means "holds
 #: something that is not whitespace" (an unanchored search, as JSON Schema's
-#: ``pattern`` is).
-NOT_BLANK = RegexValidator(r"\S", "This field may not be blank.", code="blank")
+#: ``pattern`` is). Whitespace is spelled out as Python's ``str.strip``
+#: knows it: ``\s`` means less in the schema's ECMA-262 regexes (not the
+#: separators U+001C-U+001F nor U+0085), so a client could send a body
+#: the schema calls valid and the domain calls blank.
+NOT_BLANK_PATTERN = (
+    r"[^\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a"
+    r"\u2028\u2029\u202f\u205f\u3000]"
+)
+NOT_BLANK = RegexValidator(
+    NOT_BLANK_PATTERN, "This field may not be blank.", code="blank"
+)
 #: Department codes are matched case-insensitively (``fin`` is FIN).
 DEPARTMENT_CODE_PATTERN = CODE_PATTERN.replace("[A-Z]", "[A-Za-z]").replace(
     "[A-Z0-9_]", "[A-Za-z0-9_]"
