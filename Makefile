@@ -11,13 +11,14 @@ STAMP := $(VENV)/.installed
 ENV_FILE := $(or $(BATON_ENV_FILE),.env)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt bench migrate demo clean browser-deps
+.PHONY: help install run test lint fmt bench bench-http migrate demo clean browser-deps
 
 help:
 	@echo "make run    set up and start Baton on SQLite with demo data (http://127.0.0.1:$(PORT)/admin/)"
 	@echo "make test   set up and run the whole test suite (DATABASE_URL=postgres://... for PostgreSQL)"
 	@echo "make lint   ruff, formatting, import contracts, mypy, migrations check"
-	@echo "make bench  run the benchmarks; results in bench/results/"
+	@echo "make bench  run the benchmarks (bench-http too); results in bench/results/"
+	@echo "make bench-http  the HTTP benchmark alone (gunicorn, projector, worker on PostgreSQL)"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -77,6 +78,12 @@ fmt: install
 
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/bench_http.py
+
+# The Procfile's processes on a throw-away PostgreSQL database (baton_bench_http
+# on DATABASE_URL's server), driven over HTTP; see bench/README.md.
+bench-http: install
+	$(BIN)/python bench/bench_http.py
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache

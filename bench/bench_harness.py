@@ -23,7 +23,8 @@ from uuid import UUID
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
-BENCH_DATABASE = "baton_bench"
+#: The throw-away PostgreSQL database (``BENCH_DATABASE`` to run two at once).
+BENCH_DATABASE = os.environ.get("BENCH_DATABASE", "baton_bench")
 REPEATS = 3
 
 Figures = dict[str, Any]
