@@ -4,6 +4,7 @@ throw-away databases they run against."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import shutil
@@ -309,11 +310,12 @@ def environment(ctx: Context, timestamp: datetime) -> dict[str, Any]:
         "database_version": database_version,
         "cpu_count": os.cpu_count(),
         "platform": platform.platform(),
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
     }
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
+    """The checkout's short commit, ``-dirty`` if tracked files changed."""
     try:
         out = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -322,6 +324,27 @@ def _git_commit() -> str | None:
             text=True,
             check=True,
         )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     except (OSError, subprocess.CalledProcessError):
         return None
-    return out.stdout.strip() or None
+    commit = out.stdout.strip()
+    return f"{commit}-dirty" if dirty.stdout.strip() else commit or None
+
+
+def write_results(
+    document: dict[str, Any], timestamp: datetime, prefix: str = ""
+) -> Path:
+    """``bench/results/<prefix><UTC timestamp>.json`` and a copy at
+    ``<prefix>latest.json``; returns the first."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(document, indent=2) + "\n"
+    path = RESULTS_DIR / f"{prefix}{timestamp.strftime('%Y%m%dT%H%M%SZ')}.json"
+    path.write_text(text)
+    (RESULTS_DIR / f"{prefix}latest.json").write_text(text)
+    return path

@@ -30,14 +30,12 @@ projection-lag sampler in ``http_load.py`` (imported as top-level modules:
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import platform
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,6 +46,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench_harness import git_commit, write_results
 from http_load import (
     SAMPLE_BODIES,
     SAMPLE_INTERVAL,
@@ -84,7 +83,6 @@ from http_processes import (
     wait_for_web,
 )
 
-RESULTS_DIR = ROOT / "bench" / "results"
 #: How long to wait, before each workload, for every projection to reach
 #: the head of the log (so that one workload's backlog is not the next's).
 QUIESCE_TIMEOUT = 30.0
@@ -265,28 +263,6 @@ def print_table(results: dict[str, Any], lag: dict[str, Any]) -> None:
             )
 
 
-def _git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    commit = out.stdout.strip()
-    return f"{commit}-dirty" if dirty.stdout.strip() else commit or None
-
-
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
@@ -422,7 +398,7 @@ class Run:
             "redis_url": REDIS_URL if self.redis_on else None,
             "cpu_count": os.cpu_count(),
             "platform": platform.platform(),
-            "git_commit": _git_commit(),
+            "git_commit": git_commit(),
             "settings": SETTINGS,
             "gunicorn_workers": GUNICORN_WORKERS,
             "gunicorn_threads": GUNICORN_THREADS,
@@ -539,12 +515,7 @@ class Run:
             "notes": self.notes,
             "process_log_errors": self.log_problems,
         }
-        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(document, indent=2) + "\n"
-        path = RESULTS_DIR / f"http-{self.timestamp.strftime('%Y%m%dT%H%M%SZ')}.json"
-        path.write_text(text)
-        (RESULTS_DIR / "http-latest.json").write_text(text)
-        return path
+        return write_results(document, self.timestamp, prefix="http-")
 
 
 def main(argv: list[str] | None = None) -> int:

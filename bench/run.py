@@ -21,23 +21,21 @@ dict of figures (by convention including ``ratio``), and decorate it with
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import bench_sla  # noqa: F401 -- registers its benchmarks
 import bench_writes  # noqa: F401 -- registers its benchmarks
 from bench_harness import (
     REGISTRY,
-    RESULTS_DIR,
     ROOT,
     Context,
     Figures,
     bench_environment,
     environment,
+    write_results,
 )
 
 # ---------------------------------------------------------------------------
@@ -66,15 +64,6 @@ def print_result(name: str, figures: Figures, seconds: float) -> None:
         if key != "ratio" and isinstance(value, int | float)
     )
     print(f"{head}  ({details}; took {seconds:.1f}s)", flush=True)
-
-
-def write_results(document: dict[str, Any], timestamp: datetime) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(document, indent=2) + "\n"
-    path = RESULTS_DIR / f"{timestamp.strftime('%Y%m%dT%H%M%SZ')}.json"
-    path.write_text(text)
-    (RESULTS_DIR / "latest.json").write_text(text)
-    return path
 
 
 def main(argv: list[str] | None = None) -> int:
