@@ -28,7 +28,7 @@ from types import MethodType
 from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from eventsourcing.application import Application
@@ -228,13 +228,24 @@ def _is_lock_not_available(exc: DatabaseError) -> bool:
 
 
 def _lock_positions(
-    projections: Sequence[Projection], app_name: str, *, nowait: bool = False
+    projections: Sequence[Projection],
+    app_name: str,
+    *,
+    nowait: bool = False,
+    wait: float | None = None,
 ) -> dict[str, int]:
     """Lock the projections' tracking rows (creating missing ones) for the
     current transaction and return their positions. ``nowait``: raise
-    :class:`ProjectionsBusy` at once instead of waiting for another holder
-    (PostgreSQL; SQLite serialises writers itself)."""
+    :class:`ProjectionsBusy` at once instead of waiting for another holder;
+    ``wait``: after that many seconds (PostgreSQL's ``lock_timeout``, for
+    this transaction). SQLite serialises writers itself."""
     names = [p.name for p in projections]
+    if wait is not None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('lock_timeout', %s, true)",
+                [f"{max(int(wait * 1000), 1)}ms"],
+            )
     for attempt in range(2):
         rows = (
             ProjectionTracking.objects.select_for_update(nowait=nowait)
@@ -245,7 +256,7 @@ def _lock_positions(
         try:
             positions = dict(rows)
         except DatabaseError as exc:
-            if nowait and _is_lock_not_available(exc):
+            if (nowait or wait is not None) and _is_lock_not_available(exc):
                 raise ProjectionsBusy(", ".join(names)) from exc
             raise
         if len(positions) == len(names) or attempt:
@@ -383,41 +394,38 @@ def project_to(
     batch_size: int = 500,
 ) -> bool:
     """Make sure the projections have processed the log up to ``position``
-    (a command's own write), never queueing behind another process's batch:
+    (a command's own write), waiting at most ``timeout`` seconds:
 
-    * if nobody holds their lock, take it and project every event that is
-      there (other writers' too, so that they need not), batch by batch;
-    * if someone does (the projector, another request), poll the tracked
-      positions until they pass ``position``: the holder is projecting it.
+    * take their lock and project every event that is there (other
+      writers' too, so that they need not), batch by batch;
+    * if someone holds it (the projector, another request), wait for it
+      (within the timeout): the holder is projecting the waiting events,
+      so once it commits the write is usually in, and the lock is taken
+      only to see so; what the holder left is projected here.
 
-    Returns whether they got there within ``timeout`` seconds; the events
-    are stored either way, and the projector will project them."""
+    Returns whether they got there in time; the events are stored either
+    way, and the projector will project them."""
     deadline = time.monotonic() + timeout
     delay = 0.001
     while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return False
         try:
             read = 0
             with transaction.atomic():
-                positions = _lock_positions(projections, app.name, nowait=True)
+                positions = _lock_positions(projections, app.name, wait=remaining)
                 if min(positions.values()) < position:
                     read = _next_batch(
                         app, projections, positions, up_to=None, batch_size=batch_size
                     )
-            if min(positions.values()) >= position:
-                return True
-            if not read:  # not readable here yet: do not spin on the lock
-                time.sleep(delay)
-                delay = min(delay * 2, 0.008)
         except ProjectionsBusy:
-            if time.monotonic() >= deadline:
-                return False
+            return False  # held for the whole budget
+        if min(positions.values()) >= position:
+            return True
+        if not read:  # not readable here yet: do not spin on the lock
             time.sleep(delay)
             delay = min(delay * 2, 0.008)
-            if min(positions_of(projections, app.name).values()) >= position:
-                return True
-            continue  # the holder may stop short of it: try the lock again
-        if time.monotonic() >= deadline:
-            return False
 
 
 def iter_notifications(

@@ -1,8 +1,8 @@
-"""A command's inline projection never queues behind another process's
-batch: it projects the log itself when nobody holds the projections' lock,
-and otherwise waits (within its budget) for the holder to project its
-write; past the budget it answers 202 with the ticket's Location, and the
-write is projected later, exactly once.
+"""A command's inline projection projects the log itself when nobody
+holds the core projections' lock, and otherwise waits (within its budget)
+for the holder, which is projecting its write; past the budget the staff
+API answers 202 with the ticket's Location, and the write is projected
+later, exactly once. A scorecard batch never holds the core lock.
 
 The lock contention needs two database sessions, so most of these run on
 PostgreSQL (SQLite serialises writers itself: there is no lock to skip)."""
@@ -24,7 +24,7 @@ from tests.conftest import on_postgres
 from tests.tickets.api_helpers import token_client
 from tickets import clock
 from tickets.application import get_tickets_application
-from tickets.models import ProjectionTracking, TicketSummary
+from tickets.models import ProjectionTracking, TicketSummary, TimelineEntry
 from tickets.projection_runner import (
     ProjectionsBusy,
     _lock_positions,
@@ -102,12 +102,12 @@ def _opened(client: Any) -> tuple[str, int]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_command_waits_for_the_projectors_batch_not_for_its_lock(
+def test_a_command_behind_the_projectors_batch_answers_when_it_commits(
     settings: Any,
 ) -> None:
     """The projector holds the core lock for a long batch that includes the
     command's event: the command answers as soon as that batch commits,
-    with its change, without ever taking the lock."""
+    with its change (projected by the holder, not again)."""
     _postgres()
     settings.BATON_INLINE_PROJECTION_TIMEOUT = 5.0
     org = helpers.make_org()
@@ -131,6 +131,9 @@ def test_a_command_waits_for_the_projectors_batch_not_for_its_lock(
     assert 0.3 <= elapsed < 5.0
     fresh = client.get(f"/api/v1/tickets/{ticket_id}/")
     assert fresh.data["version"] == version + 1
+    # Projected once, by the holder: one timeline line per stored event.
+    stored = len(helpers.stored_events(ticket_id))
+    assert TimelineEntry.objects.filter(ticket_id=ticket_id).count() == stored
 
 
 @pytest.mark.django_db(transaction=True)
