@@ -38,6 +38,17 @@ def _version_queries(queries: CaptureQueriesContext) -> list[str]:
     ]
 
 
+def _another_process_adds_finance_v2(org: Org) -> None:
+    """Version 2 of Finance's policy (2 h), written as another process would:
+    the row only, no change notice here."""
+    SLAPolicyVersion.objects.create(
+        policy=SLAPolicy.objects.get(department=org.departments["FIN"]),
+        version=2,
+        effective_from=z("2026-03-01 00:00"),
+        response_normal=2 * H,
+    )
+
+
 def test_starting_clocks_reads_the_versions_once(sla_org: Org) -> None:
     port = PolicySLAPort()
     first = _finance_terms(port)
@@ -67,12 +78,7 @@ def test_a_version_another_process_added_applies_once_it_says_so(
     shared cache); until it does, this process keeps what it read."""
     port = PolicySLAPort()
     assert _finance_terms(port).policy_version == 1
-    SLAPolicyVersion.objects.create(
-        policy=SLAPolicy.objects.get(department=sla_org.departments["FIN"]),
-        version=2,
-        effective_from=z("2026-03-01 00:00"),
-        response_normal=2 * H,
-    )
+    _another_process_adds_finance_v2(sla_org)
     assert _finance_terms(port).policy_version == 1  # not told yet: cached
     versions_changed()
     terms = _finance_terms(port)
@@ -103,12 +109,7 @@ def test_a_lost_change_notice_lasts_at_most_the_versions_max_age(
 
     port = PolicySLAPort()
     assert _finance_terms(port).policy_version == 1
-    SLAPolicyVersion.objects.create(
-        policy=SLAPolicy.objects.get(department=sla_org.departments["FIN"]),
-        version=2,
-        effective_from=z("2026-03-01 00:00"),
-        response_normal=2 * H,
-    )
+    _another_process_adds_finance_v2(sla_org)
     assert _finance_terms(port).policy_version == 1
     monkeypatch.setattr(terms, "VERSIONS_MAX_AGE", 0.0)
     assert _finance_terms(port).policy_version == 2

@@ -101,6 +101,21 @@ def _opened(client: Any) -> tuple[str, int]:
     return response.data["id"], response.data["version"]
 
 
+def _agent_ticket(settings: Any, budget: float) -> tuple[Any, str, int]:
+    """On PostgreSQL, with this inline budget: a front-line agent's API
+    client and a ticket it opened (id, version)."""
+    _postgres()
+    settings.BATON_INLINE_PROJECTION_TIMEOUT = budget
+    client = token_client(helpers.make_org().agents["CS"])
+    return (client, *_opened(client))
+
+
+def _timed_post(client: Any, url: str, body: dict[str, Any]) -> tuple[Any, float]:
+    started = time.monotonic()
+    response = client.post(url, body, format="json")
+    return response, time.monotonic() - started
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_command_behind_the_projectors_batch_answers_when_it_commits(
     settings: Any,
@@ -108,21 +123,13 @@ def test_a_command_behind_the_projectors_batch_answers_when_it_commits(
     """The projector holds the core lock for a long batch that includes the
     command's event: the command answers as soon as that batch commits,
     with its change (projected by the holder, not again)."""
-    _postgres()
-    settings.BATON_INLINE_PROJECTION_TIMEOUT = 5.0
-    org = helpers.make_org()
-    client = token_client(org.agents["CS"])
-    ticket_id, version = _opened(client)
+    client, ticket_id, version = _agent_ticket(settings, 5.0)
     head = _head()
 
     with projector_batch("core", until=lambda: _head() > head, hold=0.3) as done:
-        started = time.monotonic()
-        response = client.post(
-            f"/api/v1/tickets/{ticket_id}/responses/",
-            {"body": "We are on it."},
-            format="json",
+        response, elapsed = _timed_post(
+            client, f"/api/v1/tickets/{ticket_id}/responses/", {"body": "On it."}
         )
-        elapsed = time.monotonic() - started
         assert done.is_set()  # it answered after the batch, not before
 
     assert response.status_code == 200, response.content
@@ -143,20 +150,12 @@ def test_past_its_budget_a_command_answers_202_and_its_write_is_projected_later(
     """A batch that outlasts the command's budget and does not reach its
     event: 202 with the ticket's Location at the budget (not when the
     batch ends), the event stored, and projected once by the projector."""
-    _postgres()
-    settings.BATON_INLINE_PROJECTION_TIMEOUT = 0.2
-    org = helpers.make_org()
-    client = token_client(org.agents["CS"])
-    ticket_id, version = _opened(client)
+    client, ticket_id, version = _agent_ticket(settings, 0.2)
 
     with projector_batch("core", project=False, hold=1.5):
-        started = time.monotonic()
-        response = client.post(
-            f"/api/v1/tickets/{ticket_id}/notes/",
-            {"body": "Checked the ledger."},
-            format="json",
+        response, elapsed = _timed_post(
+            client, f"/api/v1/tickets/{ticket_id}/notes/", {"body": "Checked it."}
         )
-        elapsed = time.monotonic() - started
         assert response.status_code == 202, response.content
         assert elapsed < 1.0
         assert response["Location"] == f"/api/v1/tickets/{ticket_id}/"
@@ -175,20 +174,12 @@ def test_past_its_budget_a_command_answers_202_and_its_write_is_projected_later(
 def test_a_slow_scorecard_batch_does_not_delay_a_command(settings: Any) -> None:
     """Groups are locked apart: the projector recomputing scorecards holds
     only the scorecard lock, and a command projects the core itself."""
-    _postgres()
-    settings.BATON_INLINE_PROJECTION_TIMEOUT = 5.0
-    org = helpers.make_org()
-    client = token_client(org.agents["CS"])
-    ticket_id, version = _opened(client)
+    client, ticket_id, version = _agent_ticket(settings, 5.0)
 
     with projector_batch("scorecards", project=False, hold=2.0):
-        started = time.monotonic()
-        response = client.post(
-            f"/api/v1/tickets/{ticket_id}/responses/",
-            {"body": "Refund approved."},
-            format="json",
+        response, elapsed = _timed_post(
+            client, f"/api/v1/tickets/{ticket_id}/responses/", {"body": "Approved."}
         )
-        elapsed = time.monotonic() - started
 
     assert response.status_code == 200, response.content
     assert response.data["version"] == version + 1
