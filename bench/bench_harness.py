@@ -317,24 +317,18 @@ def environment(ctx: Context, timestamp: datetime) -> dict[str, Any]:
 def git_commit() -> str | None:
     """The checkout's short commit, ``-dirty`` if tracked files changed."""
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        commit = _git("rev-parse", "--short", "HEAD")
+        dirty = _git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return None
-    commit = out.stdout.strip()
-    return f"{commit}-dirty" if dirty.stdout.strip() else commit or None
+    return f"{commit}-dirty" if dirty else commit or None
+
+
+def _git(*args: str) -> str:
+    out = subprocess.run(
+        ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return out.stdout.strip()
 
 
 def write_results(

@@ -148,13 +148,17 @@ def _with_clocks(queryset: QuerySet[TicketSummary]) -> QuerySet[TicketSummary]:
     )
 
 
+def _ticket_pk(ticket_id: UUID | str) -> UUID:
+    try:
+        return UUID(str(ticket_id))
+    except ValueError:
+        raise TicketNotFound(f"No ticket {ticket_id}.") from None
+
+
 def require_visible(user: Any, ticket_id: UUID | str) -> UUID:
     """``ticket_id`` if ``user`` may see that ticket (one query at most);
     raises ``TicketNotFound`` otherwise."""
-    try:
-        pk = UUID(str(ticket_id))
-    except ValueError:
-        raise TicketNotFound(f"No ticket {ticket_id}.") from None
+    pk = _ticket_pk(ticket_id)
     visibility = ticket_visibility(user)
     if visibility.everything:
         found = TicketSummary.objects.filter(pk=pk).exists()
@@ -168,10 +172,7 @@ def require_visible(user: Any, ticket_id: UUID | str) -> UUID:
 def ticket_get(user: Any, ticket_id: UUID | str) -> TicketSummary:
     """The ticket with its clocks and stints, if ``user`` may see it;
     raises ``TicketNotFound`` otherwise (3 queries)."""
-    try:
-        pk = UUID(str(ticket_id))
-    except ValueError:
-        raise TicketNotFound(f"No ticket {ticket_id}.") from None
+    pk = _ticket_pk(ticket_id)
     ticket = (
         _with_clocks(visible_tickets(user))
         .prefetch_related(

@@ -144,40 +144,35 @@ def answering_early() -> Iterator[None]:
         _answer_early.reset(token)
 
 
-def project_inline(result: CommandResult) -> bool:
+def project_inline(result: CommandResult) -> None:
     """Catch the inline read models up to ``result`` so the caller reads
-    its own write; False if they are not there yet (see ``project_up_to``)."""
-    return project_up_to(result.position)
+    its own write (see ``project_up_to``)."""
+    project_up_to(result.position)
 
 
-def project_up_to(position: int) -> bool:
+def project_up_to(position: int) -> None:
     """Make sure the inline projection groups have processed log
     ``position``: project it here unless someone (the projector, another
     request) is already projecting, then wait for them, at most
-    ``BATON_INLINE_PROJECTION_TIMEOUT`` seconds. Past that, answer False
-    inside ``answering_early``, else queue for the lock and project it.
-    The projector process is the guarantee; this is the convenience, so a
-    failure here is logged rather than failing a command that is already
-    stored (tests set BATON_INLINE_PROJECTION_ERRORS=raise)."""
+    ``BATON_INLINE_PROJECTION_TIMEOUT`` seconds. Past that, leave it to the
+    projector inside ``answering_early`` (the caller compares versions),
+    else queue for the lock and project it. The projector process is the
+    guarantee; this is the convenience, so a failure here is logged rather
+    than failing a command that is already stored (tests set
+    BATON_INLINE_PROJECTION_ERRORS=raise)."""
     app = get_tickets_application()
     deadline = time.monotonic() + settings.BATON_INLINE_PROJECTION_TIMEOUT
-    reached = True
     try:
         for group in settings.BATON_INLINE_PROJECTION_GROUPS:
             projections = projection_group(group)
             timeout = max(deadline - time.monotonic(), 0.0)
-            if project_to(app, projections, position, timeout=timeout):
-                continue
-            if _answer_early.get():
-                reached = False
-            else:
+            reached = project_to(app, projections, position, timeout=timeout)
+            if not reached and not _answer_early.get():
                 catch_up(app, projections, up_to=position)
     except Exception:
         if getattr(settings, "BATON_INLINE_PROJECTION_ERRORS", "log") == "raise":
             raise
         logger.exception("Inline projection catch-up failed at %s", position)
-        return False
-    return reached
 
 
 def _run(result: CommandResult) -> CommandResult:
