@@ -45,7 +45,8 @@ demo: migrate
 # environment, while settings let an explicit variable win over the file.
 run: demo
 	@echo ""
-	@echo "Baton is starting: admin at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, projector and worker)"
+	@echo "Baton is starting: admin at http://127.0.0.1:$(PORT)/admin/  (Ctrl-C stops web, projector, worker and mail gateway)"
+	@echo "Mail gateway: smtp://$${MAIL_GATEWAY_HOST:-127.0.0.1}:$${MAIL_GATEWAY_PORT:-2525} (customer emails print on this console; README: Email)"
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -e /dev/null -p $(PORT)
 

@@ -26,6 +26,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import bench_routing  # noqa: F401 -- registers its benchmarks
 import bench_sla  # noqa: F401 -- registers its benchmarks
 import bench_writes  # noqa: F401 -- registers its benchmarks
 from bench_harness import (

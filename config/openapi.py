@@ -61,6 +61,24 @@ MEANINGS = {
     "front_line_ambiguous": "Say which front-line department opens the ticket.",
     "invalid_period_start": "`start` does not begin a period of that kind "
     "(a Monday for weeks, the 1st for months).",
+    "unknown_scenario": "There is no active scenario with that code in the "
+    "catalogue (`GET /api/v1/scenarios/`).",
+    "attachment_empty": "The file is empty.",
+    "attachment_too_large": "The file is larger than `ATTACHMENT_MAX_BYTES`.",
+    "attachment_type_not_allowed": "Files of this type are not accepted.",
+    "attachment_type_mismatch": "The file's bytes are not of the type its "
+    "name says (e.g. a `.png` that is not a PNG).",
+    "pending_uploads_full": "You hold too many uploads not attached yet.",
+    "unknown_attachment": "An id in `attachments` is not an upload of yours "
+    "waiting to be attached.",
+    "ticket_attachments_full": "The ticket would hold more than "
+    "`ATTACHMENT_MAX_TICKET_BYTES` of files.",
+    "too_many_attachments": "More files than one entry may carry (10).",
+    "attachment_not_found": "No such file on this ticket that you may read.",
+    "file_required": "The multipart field `file` is missing.",
+    "unknown_field": "A field this operation does not know.",
+    "root_cause_detail_not_allowed": "A product area or detail is only for "
+    "the root causes `product_defect` and `process`.",
 }
 
 

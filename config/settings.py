@@ -3,7 +3,9 @@ environment (see ``config/env.py`` and the README's configuration table)."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import django_stubs_ext
 from csp.constants import NONCE, NONE, SELF
@@ -160,8 +162,21 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Attachments go to the "attachments" storage: files under var/media by
+# default, or any Django storage backend (django-storages' S3, say) named
+# by ATTACHMENT_STORAGE with its options as JSON in
+# ATTACHMENT_STORAGE_OPTIONS. They are never served from a public URL:
+# only through the ticket's permission-checked download view.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "attachments": {
+        "BACKEND": env_str(
+            "ATTACHMENT_STORAGE", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": json.loads(env_str("ATTACHMENT_STORAGE_OPTIONS") or "{}")
+        or {"location": str(Path(MEDIA_ROOT) / "attachments")},
+    },
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage",
     },
@@ -182,9 +197,64 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP operation may block before the send fails (and is
+# retried). Emails and SLA alerts are claimed by one worker for a multiple
+# of it (tickets.mail.notifications.lease), so a slow or hung server never
+# gets the same email sent twice by a second worker.
+EMAIL_TIMEOUT = env_float("EMAIL_TIMEOUT", 30.0)
+if EMAIL_TIMEOUT <= 0:
+    raise ImproperlyConfigured(
+        "EMAIL_TIMEOUT must be a positive number of seconds (an unbounded SMTP "
+        "send could outlast the claim on an email and send it twice)."
+    )
 # Where the file-based email backend writes (development and end-to-end
 # tests: EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+
+# --- Channels: email in and out, attachments ----------------------------------
+# The address customers see links under (notification emails, alerts).
+BATON_PUBLIC_URL = env_str("PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+# Baton's mail domain and the local part of each ticket's reply address
+# (<local>+<key>@<domain>); by default those of DEFAULT_FROM_EMAIL.
+BATON_MAIL_DOMAIN = env_str("MAIL_DOMAIN")
+BATON_MAIL_REPLY_LOCAL = env_str("MAIL_REPLY_LOCAL")
+# The front-line department (its code) that email opens tickets for; by
+# default the only active front line.
+BATON_MAIL_FRONT_LINE = env_str("MAIL_FRONT_LINE")
+# The mail gateway (manage.py run_mail_gateway): where it listens, and the
+# largest message it accepts (bytes; larger ones are refused and recorded).
+BATON_MAIL_GATEWAY_HOST = env_str("MAIL_GATEWAY_HOST", "127.0.0.1")
+BATON_MAIL_GATEWAY_PORT = env_int("MAIL_GATEWAY_PORT", 2525)
+BATON_MAIL_MAX_BYTES = env_int("MAIL_MAX_BYTES", 25 * 1024 * 1024)
+BATON_MAIL_OPENS_PER_HOUR = env_int("MAIL_OPENS_PER_HOUR", 20)
+BATON_MAIL_RAW_DAYS = env_int("MAIL_RAW_DAYS", 90)
+# Notification emails (email out): attempts before a failing email is
+# given up (retries back off from 30 s to 6 h; an admin can retry it).
+BATON_NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 10)
+# Attachments: bytes per file, bytes per ticket, and the content types
+# accepted (a type ending in "/*" accepts its whole family).
+BATON_ATTACHMENT_MAX_BYTES = env_int("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024)
+BATON_ATTACHMENT_MAX_TICKET_BYTES = env_int(
+    "ATTACHMENT_MAX_TICKET_BYTES", 50 * 1024 * 1024
+)
+BATON_ATTACHMENT_TYPES = env_list(
+    "ATTACHMENT_TYPES",
+    [
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/pdf",
+        "text/plain",
+        "text/csv",
+        "application/zip",
+        "message/rfc822",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/msword",
+        "application/vnd.ms-excel",
+    ],
+)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -279,6 +349,7 @@ BATON_PROJECTION_GROUPS = {
         "tickets.projections.HandoffProjection",
         "tickets.projections.TimelineProjection",
         "tickets.projections.SLAClockProjection",
+        "tickets.attachments.AttachmentProjection",
     ],
     # Department scorecards: followed by the projector, not caught up
     # inline (nobody needs to read their own write there, and a batch
@@ -294,6 +365,10 @@ BATON_PROJECTION_GROUPS = {
     # Outbox of webhook deliveries: never rebuilt either.
     "webhooks": [
         "tickets.webhooks.WebhookDeliveryProjection",
+    ],
+    # Outbox of notification emails to customers and staff: never rebuilt.
+    "mail": [
+        "tickets.mail.notifications.EmailNotificationProjection",
     ],
 }
 BATON_INLINE_PROJECTION_GROUP = "core"
@@ -319,6 +394,12 @@ BATON_CUSTOMER_STAFF_NAMES = env_str("CUSTOMER_STAFF_NAMES", "first_name")
 
 # Due times come from the departments' policy and calendar versions.
 BATON_SLA_PORT = "sla.terms.PolicySLAPort"
+# Routing suggestions (sla.routing; "sla.routing.UsualOwnerRouting": the
+# scenario's usual owner only; empty: off). See manage.py evaluate_routing.
+BATON_ROUTING_PORT = env_str("ROUTING_PORT", "sla.routing.ScorecardRouting")
+# Known problems on the ticket page: the issue a ticket's root cause is
+# linked to in the Problems view (empty: off).
+BATON_PROBLEM_LINKS_PORT = "sla.problems.ProblemLinks"
 
 # --- Baton groups: what each role may do in the admin ------------------------
 # Membership decides a person's group (departments.services.user_groups_sync);
@@ -342,6 +423,10 @@ _BATON_MANAGE = [
     "departments.add_membership",
     "departments.change_membership",
     "departments.delete_membership",
+    "departments.view_scenario",
+    "departments.add_scenario",
+    "departments.change_scenario",
+    "departments.view_scenarioversion",
     "sla.view_calendar",
     "sla.view_calendarversion",
     "sla.add_calendarversion",

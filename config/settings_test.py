@@ -23,14 +23,14 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 WHITENOISE_AUTOREFRESH = True
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 BATON_INLINE_PROJECTION_ERRORS = "raise"
 # No projector process runs under the tests: commands fill the outboxes
 # (alerts, webhooks) inline too, so a test sees them at once.
-BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks"]
+BATON_INLINE_PROJECTION_GROUPS = ["core", "notifications", "webhooks", "mail"]
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 # The live test server speaks plain HTTP, so cookies cannot be Secure-only.

@@ -14,8 +14,13 @@ from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.exceptions import api_not_found
-from departments.api import DepartmentListApi
-from sla.api import ClockListApi, ScorecardApi, ScorecardDrilldownApi
+from departments.api import DepartmentListApi, ScenarioListApi
+from sla.api import (
+    ClockListApi,
+    ScorecardApi,
+    ScorecardDrilldownApi,
+    TicketRoutingApi,
+)
 from tickets.views import customer_page
 
 
@@ -39,7 +44,9 @@ register_converter(DateConverter, "date")
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("tickets.api.urls")),
     path("departments/", DepartmentListApi.as_view(), name="departments"),
+    path("scenarios/", ScenarioListApi.as_view(), name="scenarios"),
     path("clocks/", ClockListApi.as_view(), name="clocks"),
+    path("tickets/<uuid:ticket_id>/routing/", TicketRoutingApi.as_view()),
     path(
         "scorecards/<str:department>/<str:period>/<date:start>/",
         ScorecardApi.as_view(),

@@ -1,10 +1,12 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from departments.models import Department, Membership
-from departments.services import user_groups_sync
+from departments.models import Department, Membership, Scenario, ScenarioVersion
+from departments.services import scenario_save, user_groups_sync
 
 
 class MembershipInline(admin.TabularInline[Membership, Department]):
@@ -53,3 +55,69 @@ class MembershipAdmin(admin.ModelAdmin[Membership]):
         user = obj.user
         super().delete_model(request, obj)
         user_groups_sync(user)
+
+
+class ScenarioVersionInline(admin.TabularInline[ScenarioVersion, Scenario]):
+    """What each save of the scenario said, and who saved it (read-only)."""
+
+    model = ScenarioVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = fields = (
+        "version",
+        "name",
+        "is_active",
+        "owner_code",
+        "parent_code",
+        "description",
+        "created_by",
+        "created_at",
+    )
+    verbose_name_plural = _("History (one version per save)")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ScenarioForm(forms.ModelForm[Scenario]):
+    class Meta:
+        model = Scenario
+        fields = ["code", "name", "description", "is_active", "owner", "parent"]
+
+    def clean_code(self) -> str:
+        # Codes are stored upper-case: "refund.double" is REFUND.DOUBLE.
+        return str(self.cleaned_data.get("code") or "").strip().upper()
+
+
+@admin.register(Scenario)
+class ScenarioAdmin(admin.ModelAdmin[Scenario]):
+    """The scenario catalogue: front-line leads add and edit scenarios;
+    every save keeps a version (``departments.services.scenario_save``)."""
+
+    form = ScenarioForm
+    list_display = ["code", "path", "owner", "is_active", "updated_at"]
+    list_filter = ["is_active", "owner"]
+    search_fields = ["code", "name", "description"]
+    list_select_related = ["owner", "parent"]
+    autocomplete_fields = ["parent"]
+    inlines = [ScenarioVersionInline]
+
+    @admin.display(description=_("Scenario"))
+    def path(self, scenario: Scenario) -> str:
+        return scenario.path
+
+    def get_readonly_fields(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # The code is stored in the events of every ticket that has it.
+        return ["code"] if obj is not None else []
+
+    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
+        # Tickets refer to scenarios forever: deactivate instead.
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: Scenario, form: Any, change: bool
+    ) -> None:
+        scenario_save(obj, user=request.user)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 #: Department codes: permanent, used in events, URLs and the API.
 CODE_PATTERN = r"^[A-Z][A-Z0-9_]{1,15}$"
@@ -101,3 +102,125 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.department.code} as {self.role}"
+
+
+#: Scenario codes (as the domain accepts them): a letter or digit, then
+#: letters, digits, ``_``, ``.`` or ``-``; stored upper-case.
+SCENARIO_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9_.-]{0,63}$"
+
+
+class ScenarioQuerySet(models.QuerySet["Scenario"]):
+    def active(self) -> ScenarioQuerySet:
+        return self.filter(is_active=True)
+
+
+class Scenario(models.Model):
+    """A business scenario from the catalogue (``REFUND``, ``REFUND.DOUBLE``):
+    reference data that tickets, SLA overrides, scorecards and routing
+    refer to by its permanent ``code``. Every save keeps a
+    :class:`ScenarioVersion`, so who changed what, when, is never lost."""
+
+    code = models.CharField(
+        max_length=64,
+        unique=True,
+        validators=[RegexValidator(SCENARIO_CODE_PATTERN)],
+        help_text="Permanent code used in tickets and the API, e.g. REFUND.",
+    )
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField(
+        default=True, help_text="Inactive scenarios cannot be given to tickets."
+    )
+    owner = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="owned_scenarios",
+        help_text="The department that usually resolves it.",
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text='The broader scenario ("Refund" for "Double charge").',
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScenarioQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.name})"
+
+    def clean(self) -> None:
+        self.code = (self.code or "").strip().upper()
+        # The parent chain must end: neither the scenario itself nor any
+        # scenario below it can be its parent.
+        seen = {self.pk} if self.pk else set()
+        parent = self.parent
+        while parent is not None:
+            if parent.pk in seen or (parent.code == self.code and self.code):
+                raise ValidationError(
+                    {
+                        "parent": _(
+                            "A scenario cannot sit below itself or below one "
+                            "of its own sub-scenarios."
+                        )
+                    }
+                )
+            seen.add(parent.pk)
+            parent = parent.parent
+
+    def ancestors(self) -> list[Scenario]:
+        """The broader scenarios, the nearest first."""
+        found: list[Scenario] = []
+        parent = self.parent
+        while parent is not None and parent not in found and parent != self:
+            found.append(parent)
+            parent = parent.parent
+        return found
+
+    @property
+    def path(self) -> str:
+        """Its place in the hierarchy, e.g. "Refund > Double charge"."""
+        names = [s.name for s in reversed(self.ancestors())]
+        return " > ".join([*names, self.name])
+
+
+class ScenarioVersion(models.Model):
+    """What a scenario said from one save to the next (never changed)."""
+
+    scenario = models.ForeignKey(
+        Scenario, on_delete=models.CASCADE, related_name="versions"
+    )
+    version = models.PositiveIntegerField()
+    name = models.CharField(max_length=100)
+    description = models.TextField(blank=True)
+    is_active = models.BooleanField()
+    owner_code = models.CharField(max_length=16, blank=True)
+    parent_code = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["scenario", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "version"], name="unique_scenario_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scenario_id} v{self.version}"

@@ -10,7 +10,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group
 from django.db import transaction
 
-from departments.models import Department, Membership
+from departments.models import Department, Membership, Scenario, ScenarioVersion
 
 AGENTS = "Baton agents"
 LEADS = "Baton leads"
@@ -126,3 +126,61 @@ def membership_create(*, user: Any, department: Department, role: str) -> Member
     )
     user_groups_sync(user)
     return membership
+
+
+@transaction.atomic
+def scenario_save(scenario: Scenario, *, user: Any = None) -> Scenario:
+    """Save a catalogue scenario (new or edited) and keep what it now says
+    as its next :class:`ScenarioVersion`, with who saved it. The code is
+    upper-cased; ``ValidationError`` (nothing saved) when the scenario is
+    invalid, e.g. its parent chain would loop. A save that changes nothing
+    adds no version."""
+    scenario.code = (scenario.code or "").strip().upper()
+    scenario.full_clean()
+    if scenario.pk is not None:
+        # One saver at a time numbers the versions.
+        Scenario.objects.select_for_update().filter(pk=scenario.pk).first()
+    scenario.save()
+    snapshot = {
+        "name": scenario.name,
+        "description": scenario.description,
+        "is_active": scenario.is_active,
+        "owner_code": scenario.owner.code if scenario.owner else "",
+        "parent_code": scenario.parent.code if scenario.parent else "",
+    }
+    last = scenario.versions.order_by("-version").first()
+    if last is not None and all(
+        getattr(last, name) == value for name, value in snapshot.items()
+    ):
+        return scenario
+    ScenarioVersion.objects.create(
+        scenario=scenario,
+        version=(last.version + 1) if last else 1,
+        created_by=user if getattr(user, "pk", None) else None,
+        **snapshot,
+    )
+    return scenario
+
+
+def scenario_create(
+    code: str,
+    name: str,
+    *,
+    owner: Department | None = None,
+    parent: Scenario | None = None,
+    description: str = "",
+    is_active: bool = True,
+    user: Any = None,
+) -> Scenario:
+    """Add a scenario to the catalogue (its first version)."""
+    return scenario_save(
+        Scenario(
+            code=code,
+            name=name,
+            owner=owner,
+            parent=parent,
+            description=description,
+            is_active=is_active,
+        ),
+        user=user,
+    )

@@ -9,8 +9,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from departments.models import Department
+from departments.selectors import scenario_tree
 from sla.models import (
     Calendar,
     CalendarVersion,
@@ -21,6 +24,23 @@ from sla.models import (
 from sla.services import calendar_version_create, policy_version_create
 from tickets.admin import ReadOnlyAdmin, ReadOnlyTicketDataAdmin
 from tickets.models import SLAClock
+
+
+def scenario_overrides_help() -> str:
+    """The overrides' help text: the shape, and the catalogue's active
+    codes an override may name (HTML, escaped)."""
+    codes = ", ".join(
+        f"{scenario.code} ({scenario.path})" for scenario, _ in scenario_tree()
+    )
+    return format_html(
+        "{} {}",
+        gettext(
+            "Per scenario of the catalogue, minutes by kind and priority: "
+            '{"REFUND": {"response": {"normal": 120}}}.'
+        ),
+        gettext("Active scenarios: %(codes)s.")
+        % {"codes": codes or gettext("none yet (add them under Scenarios)")},
+    )
 
 
 class AddOnlyAdmin(admin.ModelAdmin[Any]):
@@ -117,6 +137,15 @@ class SLAPolicyVersionAdmin(AddOnlyAdmin):
     def create(self, **kwargs: Any) -> Any:
         return policy_version_create(**kwargs)
 
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        field = form.base_fields.get("scenario_overrides")
+        if field is not None:
+            field.help_text = scenario_overrides_help()
+        return form
+
     list_display = [
         "policy",
         "version",
@@ -125,6 +154,8 @@ class SLAPolicyVersionAdmin(AddOnlyAdmin):
         "resolution_normal",
         "warn_percent",
         "pause_on_waiting",
+        "stall_after",
+        "abandon_after",
     ]
     list_filter = ["policy"]
 
@@ -152,4 +183,4 @@ class SLANotificationAdmin(ReadOnlyTicketDataAdmin):
 
 # Scorecards (list, figures, drill-down, disputes, what-if) live in their
 # own module; importing it registers them.
-from sla import report_admin, scorecard_admin  # noqa: E402, F401
+from sla import problem_admin, report_admin, scorecard_admin  # noqa: E402, F401

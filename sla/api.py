@@ -3,8 +3,10 @@ drill-down to the handoffs (and events) behind every figure."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -26,14 +28,16 @@ from sla.selectors import (
     scorecard_period,
     scorecard_rows,
 )
+from tickets import routing
 from tickets.api.serializers import (
     DEPARTMENT_CODE_PATTERN,
     ClockSerializer,
     problems,
 )
 from tickets.api.views import StrictLimitCursorPagination
+from tickets.domain import TicketNotFound
 from tickets.models import SLAClock
-from tickets.selectors import visible_clocks
+from tickets.selectors import require_visible, visible_clocks
 
 
 class ClockPagination(StrictLimitCursorPagination):
@@ -201,6 +205,8 @@ POSITIONS = (
     "ended",
     "bounced",
     "ping_pong",
+    "stalled",
+    "abandoned",
     "reopened",
     "rating",
     "breach_dispute",
@@ -340,3 +346,66 @@ class ScorecardDrilldownApi(APIView):
                 "handoffs": [drilldown_row(fact, figure) for fact in page],
             }
         )
+
+
+# -- routing suggestions ------------------------------------------------------
+
+
+class RoutingAgentSerializer(serializers.Serializer[Any]):
+    agent_id = serializers.CharField()
+    name = serializers.CharField()
+    score = serializers.FloatField()
+    open_assignments = serializers.IntegerField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class RoutingDepartmentSerializer(serializers.Serializer[Any]):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    score = serializers.FloatField(
+        help_text="Higher is better; compare within one answer."
+    )
+    usual_owner = serializers.BooleanField(
+        help_text="The scenario catalogue names it the scenario's usual owner."
+    )
+    reasons = serializers.ListField(child=serializers.CharField())
+    figures = serializers.DictField(
+        help_text="The numbers behind the score: fit, success, met and rating "
+        "terms (0-1), load_penalty, scenario_stints, open_tickets, members..."
+    )
+    agents = RoutingAgentSerializer(
+        many=True, help_text="Its members ranked for the ticket (top department only)."
+    )
+
+
+class RoutingSerializer(serializers.Serializer[Any]):
+    ticket_id = serializers.UUIDField()
+    scenario = serializers.CharField(allow_blank=True)
+    owner = serializers.CharField()
+    basis = serializers.ChoiceField(
+        choices=["history", "thin_history", "cold_start", "usual_owner", "not_open"]
+    )
+    note = serializers.CharField()
+    departments = RoutingDepartmentSerializer(many=True)
+    assignees = RoutingAgentSerializer(
+        many=True, help_text="Members of the owning department ranked for assigning."
+    )
+
+
+class TicketRoutingApi(APIView):
+    """Where the ticket should go next and who should take it: departments
+    ranked from the scorecard history (with reasons in plain words and the
+    numbers behind them), the top department's agents, and the owning
+    department's members for assigning. Advice only: no command requires
+    following it; each handoff records what was suggested."""
+
+    @extend_schema(
+        operation_id="tickets_routing",
+        responses={200: RoutingSerializer, 404: problems("ticket_not_found")},
+    )
+    def get(self, request: Request, ticket_id: UUID) -> Response:
+        pk = require_visible(request.user, ticket_id)
+        found = routing.suggest(pk)
+        if found is None:
+            raise TicketNotFound(f"No routing for ticket {ticket_id}.")
+        return Response(RoutingSerializer(asdict(found)).data)

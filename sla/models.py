@@ -17,8 +17,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from departments.models import Department, validate_timezone
+from departments.selectors import unknown_scenario_codes
 from sla.calendar import CalendarSpec, WorkingInterval, parse_hours
 from tickets.models import TicketSummary
 
@@ -227,6 +229,32 @@ class SLAPolicy(models.Model):
         return f"SLA policy of {self.department.name}"
 
 
+def _catalogue_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
+    """Scenario overrides keyed by catalogue codes (upper-cased): a key
+    that is not in the scenario catalogue is refused, naming it."""
+    unknown = unknown_scenario_codes(overrides)
+    if unknown:
+        raise ValidationError(
+            {
+                "scenario_overrides": gettext_lazy(
+                    "Not in the scenario catalogue: %(codes)s. Add the "
+                    "scenario there first, or correct the code."
+                )
+                % {"codes": ", ".join(unknown)}
+            }
+        )
+    canonical = {str(key).strip().upper(): value for key, value in overrides.items()}
+    if len(canonical) != len(overrides):
+        raise ValidationError(
+            {
+                "scenario_overrides": gettext_lazy(
+                    "A scenario is named twice (codes ignore case)."
+                )
+            }
+        )
+    return canonical
+
+
 class SLAPolicyVersion(ImmutableVersion):
     """Targets by priority (with per-scenario overrides), the warning
     threshold, and whether waiting on the customer pauses the clocks.
@@ -259,6 +287,19 @@ class SLAPolicyVersion(ImmutableVersion):
     pause_on_waiting = models.BooleanField(
         default=True, help_text="Waiting on the customer pauses the clocks."
     )
+    stall_after = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Business time an open stint may go without public activity "
+        "(a reply to or from the customer) before it counts as stalled "
+        "(empty: never). E.g. 2 days, 0:00:00.",
+    )
+    abandon_after = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Calendar time a ticket may wait on the customer before it is "
+        "closed as abandoned (empty: never). E.g. 14 days, 0:00:00.",
+    )
 
     class Meta:
         ordering = ["policy", "-version"]
@@ -276,6 +317,7 @@ class SLAPolicyVersion(ImmutableVersion):
         overrides = self.scenario_overrides or {}
         if not isinstance(overrides, dict):
             raise ValidationError({"scenario_overrides": "Must be an object."})
+        overrides = self.scenario_overrides = _catalogue_overrides(overrides)
         for scenario, kinds in overrides.items():
             if not isinstance(kinds, dict):
                 raise ValidationError(
@@ -320,6 +362,7 @@ class SLANotification(models.Model):
     class Kind(models.TextChoices):
         WARNING = "warning", "Warning"
         BREACH = "breach", "Breach"
+        STALLED = "stalled", "Stalled"
 
     position = models.BigIntegerField(
         unique=True, help_text="Log position of the event."
@@ -415,6 +458,16 @@ class ScorecardHandoff(models.Model):
     bounced_position = models.BigIntegerField(null=True, blank=True)
     ping_pong_position = models.BigIntegerField(null=True, blank=True)
     reopened_position = models.BigIntegerField(null=True, blank=True)
+    stalled_position = models.BigIntegerField(null=True, blank=True)
+    abandoned_position = models.BigIntegerField(null=True, blank=True)
+    suggested_department = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="The department routing suggested when this stint was handed "
+        "over (empty: no suggestion).",
+    )
+    product_area = models.CharField(max_length=100, blank=True)
+    root_cause_detail = models.TextField(blank=True)
     rating_score = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True)
     rating_position = models.BigIntegerField(null=True, blank=True)
@@ -520,3 +573,39 @@ class ScorecardReport(models.Model):
     @property
     def is_summary(self) -> bool:
         return self.department == ""
+
+
+class ProblemLink(models.Model):
+    """A problem (a root cause in a scenario, optionally a product area)
+    linked to the external issue that fixes it, and when that fix shipped
+    (so the Problems view can show volumes before and after)."""
+
+    scenario = models.CharField(max_length=64)
+    root_cause = models.CharField(max_length=16)
+    product_area = models.CharField(max_length=100, blank=True)
+    title = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=500, help_text="The issue in Product's tracker.")
+    shipped_on = models.DateField(
+        null=True, blank=True, help_text="When the fix reached customers."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["scenario", "root_cause", "product_area"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scenario", "root_cause", "product_area"],
+                name="one_link_per_problem",
+            )
+        ]
+
+    def __str__(self) -> str:
+        area = f"/{self.product_area}" if self.product_area else ""
+        return f"{self.scenario} {self.root_cause}{area} -> {self.url}"

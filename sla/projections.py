@@ -47,16 +47,23 @@ class SLANotificationProjection(Projection):
     rebuildable = False
 
     def _outbox(
-        self, e: Any, position: int, session: ProjectionSession, kind: str
+        self,
+        e: Any,
+        position: int,
+        session: ProjectionSession,
+        kind: str,
+        *,
+        clock_id: Any = None,
+        due_at: Any = None,
     ) -> None:
         session.append(
             SLANotification(
                 position=position,
                 ticket_id=e.originator_id,
-                clock_id=e.clock_id,
+                clock_id=clock_id or e.clock_id,
                 kind=kind,
                 department=e.department,
-                due_at=e.due_at,
+                due_at=due_at or e.due_at,
                 occurred_at=e.timestamp,
             )
         )
@@ -79,6 +86,21 @@ class SLANotificationProjection(Projection):
         self, e: Ticket.SLABreached, position: int, session: ProjectionSession
     ) -> None:
         self._outbox(e, position, session, SLANotification.Kind.BREACH)
+
+    @handles(Ticket.StintStalled)
+    def stalled(
+        self, e: Ticket.StintStalled, position: int, session: ProjectionSession
+    ) -> None:
+        """A stall alerts the department: the stint stands in for the clock,
+        the instant the quiet period passed the limit for the due time."""
+        self._outbox(
+            e,
+            position,
+            session,
+            SLANotification.Kind.STALLED,
+            clock_id=e.stint_id,
+            due_at=e.stalled_at,
+        )
 
 
 class ScorecardProjection(Projection):
@@ -229,6 +251,9 @@ class ScorecardProjection(Projection):
             from_department=e.from_department,
             ping_pong=transfers[pair] == 3,
         )
+        received = session.get(ScorecardHandoff, e.handoff_id)
+        if received is not None:
+            received.suggested_department = e.suggested_department
 
     @handles(Ticket.Responded)
     def responded(
@@ -252,6 +277,8 @@ class ScorecardProjection(Projection):
             fact.ended_at = e.timestamp
             fact.ended_position = position
             fact.root_cause = e.root_cause
+            fact.product_area = e.product_area
+            fact.root_cause_detail = e.root_cause_detail
 
     @handles(Ticket.Reopened)
     def reopened(
@@ -323,6 +350,31 @@ class ScorecardProjection(Projection):
             fact.response_seconds = e.business_seconds_used
             fact.response_seconds_position = position
 
+    @handles(Ticket.StintStalled)
+    def stint_stalled(
+        self, e: Ticket.StintStalled, position: int, session: ProjectionSession
+    ) -> None:
+        """A stint counts as stalled once, from its first stall."""
+        fact = self._fact(session, e.stint_id)
+        if fact is not None and fact.stalled_position is None:
+            fact.stalled_position = position
+
+    @handles(Ticket.Closed)
+    def closed(
+        self, e: Ticket.Closed, position: int, session: ProjectionSession
+    ) -> None:
+        """Closed as abandoned ends the stint that waited on the customer."""
+        if e.stint_id is None:
+            return
+        state = self._ticket(session, e)
+        state.current_stint_id = None
+        fact = self._fact(session, e.stint_id)
+        if fact is not None:
+            fact.ended_how = "abandoned"
+            fact.ended_at = e.timestamp
+            fact.ended_position = position
+            fact.abandoned_position = position
+
     @handles(Ticket.HandoffRated)
     def rated(
         self, e: Ticket.HandoffRated, position: int, session: ProjectionSession
@@ -380,7 +432,13 @@ class ScorecardProjection(Projection):
 
 #: Events whose handlers look up the ticket's scorecard state.
 _TICKET_EVENTS = frozenset(
-    {Ticket.HandedOff, Ticket.Resolved, Ticket.Reopened, Ticket.ScenarioChanged}
+    {
+        Ticket.HandedOff,
+        Ticket.Resolved,
+        Ticket.Reopened,
+        Ticket.ScenarioChanged,
+        Ticket.Closed,
+    }
 )
 #: The attributes naming the handoff (stint) an event's handler looks up.
 _FACT_IDS: dict[type, tuple[str, ...]] = {
@@ -391,6 +449,8 @@ _FACT_IDS: dict[type, tuple[str, ...]] = {
     Ticket.SLABreached: ("clock_id",),
     Ticket.ClockStopped: ("clock_id",),
     Ticket.HandoffRated: ("handoff_id",),
+    Ticket.StintStalled: ("stint_id",),
+    Ticket.Closed: ("stint_id",),
     Ticket.DisputeOpened: ("handoff_id",),
     Ticket.DisputeDecided: ("handoff_id",),
 }

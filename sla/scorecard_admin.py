@@ -79,6 +79,8 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
         "dissatisfied",
         "bounced",
         "reopened",
+        "stalled",
+        "abandoned",
     ]
     list_filter = ["period", "department", "scenario"]
     ordering = ["-start", "department", "scenario"]
@@ -134,6 +136,15 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
     def reopened(self, row: Scorecard) -> int:
         return int(row.figures["reopened"])
 
+    @admin.display(description="Stalled")
+    def stalled(self, row: Scorecard) -> int:
+        # Scorecards computed before the figure existed have none yet.
+        return int(row.figures.get("stalled", 0))
+
+    @admin.display(description="Abandoned")
+    def abandoned(self, row: Scorecard) -> int:
+        return int(row.figures.get("abandoned", 0))
+
     # -- pages ---------------------------------------------------------------
 
     def get_urls(self) -> list[Any]:
@@ -179,6 +190,8 @@ class ScorecardAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
         figures = row.figures
         lines = []
         for name in SHOWN:
+            if name not in figures:
+                continue  # a figure newer than this scorecard: rebuild it
             adjusted = f"{name}_adjusted"
             lines.append(
                 {

@@ -13,7 +13,7 @@ the period, in its own timezone):
 
 * received: every stint (opening, handoff or reopen);
 * responded: stints with a public reply; handed_on / resolved: how the
-  stint ended; finished: handed_on + resolved;
+  stint ended; finished: handed_on + resolved + abandoned;
 * met / breached: the verdict of the stint's response clock (stints of
   departments without a response target have none);
   breach_rate = breached / (met + breached);
@@ -26,6 +26,13 @@ the period, in its own timezone):
   without a public reply;
 * ping_pong: handoffs that were the third transfer of the ticket between
   the same two departments (each ticket counts once per pair);
+* stalled: stints that went without public activity (a reply to or from
+  the customer) past the department's ``stall_after`` in business time
+  (each stint counts once, from its first stall);
+* abandoned: stints that ended with the ticket closed because the
+  customer never answered while it waited on them past the department's
+  ``abandon_after`` (they also count as finished: ended_how
+  ``abandoned``);
 * root causes: stints that resolved the ticket, by root cause;
 * adjusted figures leave out breaches and ratings a front-line lead
   waived after a dispute; raw figures never change.
@@ -67,6 +74,8 @@ class Fact(Protocol):
     rating_score: int | None
     breach_dispute: str
     rating_dispute: str
+    stalled_position: int | None
+    abandoned_position: int | None
 
 
 def period_starts(instant: datetime, timezone: str) -> dict[str, date]:
@@ -218,6 +227,18 @@ COUNT_FIGURES: tuple[CountFigure, ...] = (
         lambda f: f.ping_pong_position is not None,
         "ping_pong_position",
     ),
+    CountFigure(
+        "stalled",
+        "Stalled (no public activity past the limit)",
+        lambda f: f.stalled_position is not None,
+        "stalled_position",
+    ),
+    CountFigure(
+        "abandoned",
+        "Abandoned (the customer never answered)",
+        lambda f: f.abandoned_position is not None,
+        "abandoned_position",
+    ),
     *(
         CountFigure(
             f"root_cause_{cause.value}",
@@ -308,6 +329,8 @@ COUNT_WHERE: dict[str, Q] = {
     "reopened": _present("reopened_position"),
     "bounced": _present("bounced_position"),
     "ping_pong": _present("ping_pong_position"),
+    "stalled": _present("stalled_position"),
+    "abandoned": _present("abandoned_position"),
     **{
         f"root_cause_{cause.value}": Q(ended_how="resolved", root_cause=cause.value)
         for cause in RootCause
@@ -464,6 +487,8 @@ class Shape(NamedTuple):
     rating_score: int | None
     breach_dispute: str
     rating_dispute: str
+    stalled_position: bool | None
+    abandoned_position: bool | None
 
 
 #: The fact columns a :class:`Shape` and a tally read, in ``Shape`` order.
@@ -489,6 +514,8 @@ def shape_from_values(values: tuple[Any, ...]) -> Shape:
         rating_score,
         breach_dispute,
         rating_dispute,
+        stalled,
+        abandoned,
     ) = values
     return Shape(
         responded is not None or None,
@@ -502,6 +529,8 @@ def shape_from_values(values: tuple[Any, ...]) -> Shape:
         rating_score,
         breach_dispute,
         rating_dispute,
+        stalled is not None or None,
+        abandoned is not None or None,
     )
 
 

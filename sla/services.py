@@ -3,6 +3,7 @@ records warnings and breaches, and notification delivery."""
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +15,10 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import translation
+from django.utils.translation import gettext
 
-from departments.models import Department, Membership
+from departments.models import Department
 from sla.models import (
     Calendar,
     CalendarVersion,
@@ -23,7 +26,7 @@ from sla.models import (
     SLAPolicy,
     SLAPolicyVersion,
 )
-from sla.terms import versions_changed
+from sla.terms import PolicySLAPort, versions_changed
 from tickets import clock
 from tickets.application import CommandResult, get_tickets_application
 from tickets.domain import (
@@ -37,10 +40,6 @@ from tickets.services import project_up_to
 from tickets.sla_clocks import AT_RISK, BREACHED, clock_state_conditions
 
 logger = logging.getLogger(__name__)
-
-#: How long a sender's claim on an SLA notification it is emailing holds.
-NOTIFICATION_LEASE = timedelta(minutes=5)
-
 
 # ---------------------------------------------------------------------------
 # Versions
@@ -132,6 +131,8 @@ def policy_version_create(
 class SweepResult:
     warnings: int = 0
     breaches: int = 0
+    stalls: int = 0
+    abandoned: int = 0
     skipped: int = 0
     positions: list[int] = field(default_factory=list)
 
@@ -172,7 +173,12 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
     warning for every clock at risk not yet warned (the states of
     ``tickets.sla_clocks``; one indexed range query each). Safe to run
     concurrently and to retry: the aggregate accepts at most one warning
-    and one breach per clock."""
+    and one breach per clock.
+
+    It also records a stall for every open stint quiet (no public
+    activity) past its department's ``stall_after`` in business time, and
+    closes as abandoned every ticket waiting on the customer past its
+    department's ``abandon_after``: once each, by the aggregate's rules."""
     at = now or clock.now()
     # Each command is stamped when it runs (unless ``now`` is given), so a
     # long sweep never writes an event older than the ticket's last one.
@@ -200,9 +206,120 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
             continue
         if _record(app.record_sla_warning, ticket_id, clock_id, stamp, result):
             result.warnings += 1
+    _sweep_stalls(at, stamp, limit, result)
+    _sweep_abandoned(at, stamp, limit, result)
     if result.positions:
         project_up_to(max(result.positions))
     return result
+
+
+def _attempt(
+    command: Callable[..., CommandResult],
+    stamp: datetime | None,
+    result: SweepResult,
+    what: str,
+) -> bool:
+    """Run one journey command (a stall, an abandonment) like ``_record``:
+    a refusal (another sweep was first, the customer answered, a reply
+    came meanwhile) is skipped, a version conflict retried."""
+    for _ in range(3):
+        try:
+            outcome = command(at=stamp or clock.now())
+        except ConcurrencyConflict:
+            continue
+        except TicketError as error:
+            logger.debug("Sweep skipped %s: %s", what, error)
+            result.skipped += 1
+            return False
+        result.positions.append(outcome.position)
+        return True
+    result.skipped += 1
+    return False
+
+
+def _journey_port() -> PolicySLAPort:
+    port = get_tickets_application().sla
+    return port if isinstance(port, PolicySLAPort) else PolicySLAPort()
+
+
+def _shortest(port: PolicySLAPort, limit: str) -> dict[str, timedelta]:
+    """Per department, the shortest ``limit`` (``stall_after`` or
+    ``abandon_after``) any of its policy versions sets: no ticket can pass
+    its limit sooner, so older rows are all the candidates."""
+    found: dict[str, timedelta] = {}
+    for department, versions in port.versions().policies.items():
+        values = [v for row in versions if (v := getattr(row, limit)) is not None]
+        if values:
+            found[department] = min(values)
+    return found
+
+
+def _sweep_stalls(
+    at: datetime, stamp: datetime | None, limit: int, result: SweepResult
+) -> None:
+    """Record a stall for open stints quiet past their department's limit
+    (business time since the last public activity, on the calendar and
+    policy in force when the quiet period began)."""
+    port = _journey_port()
+    shortest = _shortest(port, "stall_after")
+    if not shortest:
+        return
+    quiet = Q()
+    for department, least in shortest.items():
+        # Business time never runs faster than calendar time.
+        quiet |= Q(owner=department, last_public_at__lte=at - least)
+    candidates = (
+        TicketSummary.objects.filter(quiet, status="open", stalled_at__isnull=True)
+        .exclude(current_stint_id=None)
+        .order_by("last_public_at")
+        .values_list("ticket_id", "owner", "current_stint_id", "last_public_at")
+    )[:limit]
+    app = get_tickets_application()
+    for ticket_id, owner, stint_id, quiet_since in candidates:
+        if stint_id is None or quiet_since is None:
+            continue
+        terms = port.stall_at(owner, quiet_since)
+        if terms is None or terms.stalled_at > at:
+            continue
+        stall = functools.partial(
+            app.record_stall,
+            ticket_id,
+            stint_id=stint_id,
+            quiet_since=quiet_since,
+            stalled_at=terms.stalled_at,
+            stall_after_seconds=terms.stall_after_seconds,
+        )
+        if _attempt(stall, stamp, result, f"stall of {ticket_id}"):
+            result.stalls += 1
+
+
+def _sweep_abandoned(
+    at: datetime, stamp: datetime | None, limit: int, result: SweepResult
+) -> None:
+    """Close as abandoned the tickets waiting on the customer longer (in
+    calendar time) than their department's ``abandon_after``."""
+    port = _journey_port()
+    shortest = _shortest(port, "abandon_after")
+    if not shortest:
+        return
+    waited = Q()
+    for department, least in shortest.items():
+        waited |= Q(owner=department, waiting_since__lte=at - least)
+    candidates = (
+        TicketSummary.objects.filter(waited, status="waiting")
+        .order_by("waiting_since")
+        .values_list("ticket_id", "owner", "waiting_since")
+    )[:limit]
+    app = get_tickets_application()
+    for ticket_id, owner, waiting_since in candidates:
+        if waiting_since is None:
+            continue
+        allowed = port.abandon_after(owner, waiting_since)
+        if allowed is None or waiting_since + allowed > at:
+            continue
+        abandon = functools.partial(app.abandon, ticket_id)
+        if _attempt(abandon, stamp, result, f"abandonment of {ticket_id}"):
+            result.abandoned += 1
 
 
 # ---------------------------------------------------------------------------
@@ -211,11 +328,11 @@ def sla_sweep(*, now: datetime | None = None, limit: int = 1000) -> SweepResult:
 
 
 def _recipients(department: str) -> list[str]:
-    emails = set(
-        Membership.objects.filter(department__code=department, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-    )
+    """The department's mailbox and its members who keep SLA alerts on
+    (``NotificationSettings.sla_alert``)."""
+    from tickets.mail.notifications import department_members_wanting
+
+    emails = {r.address for r in department_members_wanting(department, "sla_alert")}
     shared = (
         Department.objects.filter(code=department)
         .values_list("email", flat=True)
@@ -224,6 +341,53 @@ def _recipients(department: str) -> list[str]:
     if shared:
         emails.add(shared)
     return sorted(emails)
+
+
+def _alert_text(row: SLANotification, subject_line: str) -> tuple[str, str]:
+    """The alert's subject and text: times in the department's timezone
+    (named) and UTC, and the link to the ticket page."""
+    from tickets.mail.render import local_time, one_line, staff_ticket_url
+
+    timezone_name = (
+        Department.objects.filter(code=row.department)
+        .values_list("timezone", flat=True)
+        .first()
+    ) or "UTC"
+    with translation.override(settings.LANGUAGE_CODE):
+        if row.kind == SLANotification.Kind.BREACH:
+            subject = gettext(
+                "[Baton] %(department)s: ticket breached its SLA: %(ticket)s"
+            )
+        elif row.kind == SLANotification.Kind.STALLED:
+            subject = gettext(
+                "[Baton] %(department)s: ticket stalled, no public activity: %(ticket)s"
+            )
+        else:
+            subject = gettext("[Baton] %(department)s: ticket is at risk: %(ticket)s")
+        subject = subject % {"department": row.department, "ticket": subject_line}
+        lines = [
+            gettext("Ticket: %(ticket)s") % {"ticket": subject_line},
+            gettext("Ticket id: %(id)s") % {"id": row.ticket_id},
+            gettext("Department: %(department)s") % {"department": row.department},
+            (
+                gettext("Stalled at: %(local)s, %(utc)s UTC")
+                if row.kind == SLANotification.Kind.STALLED
+                else gettext("Due: %(local)s, %(utc)s UTC")
+            )
+            % {
+                "local": local_time(row.due_at, timezone_name),
+                "utc": f"{row.due_at:%Y-%m-%d %H:%M}",
+            },
+            gettext("Recorded: %(local)s, %(utc)s UTC")
+            % {
+                "local": local_time(row.occurred_at, timezone_name),
+                "utc": f"{row.occurred_at:%Y-%m-%d %H:%M}",
+            },
+            "",
+            gettext("Open the ticket: %(url)s")
+            % {"url": staff_ticket_url(row.ticket_id)},
+        ]
+    return one_line(subject), "\n".join(lines) + "\n"
 
 
 def notification_send(*, position: int) -> bool:
@@ -236,12 +400,15 @@ def notification_send(*, position: int) -> bool:
     short steps: no database transaction is held across the SMTP call. Of
     two senders (the task enqueued by the projection and the sweep's
     safety net, on two workers) only the one that claims the row sends; a
-    claim older than NOTIFICATION_LEASE is a sender that died mid-send.
+    claim older than the lease (longer than a send can take with the SMTP
+    timeout, as for notification emails) is a sender that died mid-send.
     """
+    from tickets.mail.notifications import lease, mail_connection
+
     now = clock.now()
     claimed = (
         SLANotification.objects.filter(position=position, sent_at__isnull=True)
-        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - NOTIFICATION_LEASE))
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - lease()))
         .update(claimed_at=now)
     )
     if not claimed:
@@ -249,9 +416,7 @@ def notification_send(*, position: int) -> bool:
     row = SLANotification.objects.get(position=position)
     ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
     subject_line = ticket.subject if ticket else str(row.ticket_id)
-    what = (
-        "breached its SLA" if row.kind == SLANotification.Kind.BREACH else "is at risk"
-    )
+    subject, text = _alert_text(row, subject_line)
     recipients = _recipients(row.department)
     attempts = row.attempts + 1
     if not recipients:
@@ -265,16 +430,11 @@ def notification_send(*, position: int) -> bool:
         return False
     try:
         send_mail(
-            subject=f"[Baton] {row.department}: ticket {what}: {subject_line}"[:200],
-            message=(
-                f"Ticket: {subject_line}\n"
-                f"Ticket id: {row.ticket_id}\n"
-                f"Department: {row.department}\n"
-                f"Due: {row.due_at:%Y-%m-%d %H:%M} UTC\n"
-                f"Recorded: {row.occurred_at:%Y-%m-%d %H:%M} UTC\n"
-            ),
+            subject=subject,
+            message=text,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=recipients,
+            connection=mail_connection(),
         )
     except Exception as error:
         SLANotification.objects.filter(pk=row.pk).update(

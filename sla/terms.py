@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import uuid4
 
 from django.core.cache import cache
@@ -107,6 +107,13 @@ def _in_force(versions: list[_V], at: datetime) -> _V | None:
     return next((row for row in versions if row.effective_from <= at), None)
 
 
+class StallTerms(NamedTuple):
+    """When a quiet stint stalls, and the limit (business seconds) used."""
+
+    stalled_at: datetime
+    stall_after_seconds: float
+
+
 class PolicySLAPort:
     """Implements ``tickets.domain.SLAPort`` with Django-stored versions.
 
@@ -196,6 +203,30 @@ class PolicySLAPort:
             calendar_version=number,
             pauses_on_waiting=policy.pause_on_waiting,
         )
+
+    def stall_at(self, department: str, quiet_since: datetime) -> StallTerms | None:
+        """When a stint of ``department`` quiet since ``quiet_since`` stalls:
+        its policy's ``stall_after`` in business time on the calendar in
+        force then (None: the department sets no limit)."""
+        versions = self.versions()
+        policy = versions.policy_at(department, quiet_since)
+        if policy is None or policy.stall_after is None:
+            return None
+        row = versions.calendar_at(department, quiet_since)
+        calendar = self.calendar(department, row.version if row else 0, row)
+        try:
+            stalled_at = calendar.add_business_time(quiet_since, policy.stall_after)
+        except ValueError:
+            return None  # no working time ahead: it cannot stall
+        return StallTerms(stalled_at, policy.stall_after.total_seconds())
+
+    def abandon_after(
+        self, department: str, waiting_since: datetime
+    ) -> timedelta | None:
+        """How long (calendar time) a ticket of ``department`` may wait on
+        the customer, under the policy in force when waiting began."""
+        policy = self.versions().policy_at(department, waiting_since)
+        return policy.abandon_after if policy is not None else None
 
     def business_seconds(
         self, *, department: str, calendar_version: int, start: datetime, end: datetime

@@ -10,7 +10,7 @@ from uuid import UUID
 from django.contrib.auth.models import User
 
 from departments.models import Department, Membership
-from departments.services import membership_create
+from departments.services import membership_create, scenario_create
 from tickets import services
 from tickets.application import get_tickets_application
 from tickets.domain import Principal
@@ -21,6 +21,22 @@ DEPARTMENTS = [
     ("LOG", "Logistics", Department.Kind.BACK_OFFICE, "America/New_York"),
     ("RISK", "Risk Control", Department.Kind.BACK_OFFICE, "Asia/Shanghai"),
     ("PROD", "Product", Department.Kind.BACK_OFFICE, "America/New_York"),
+]
+
+#: The scenario catalogue the tests use: (code, name, owner, parent code).
+SCENARIOS = [
+    ("REFUND", "Refund", "FIN", ""),
+    ("DOUBLE_CHARGE", "Double charge", "FIN", "REFUND"),
+    ("CHARGEBACK", "Chargeback", "RISK", ""),
+    ("FRAUD", "Fraud", "RISK", ""),
+    ("ACCOUNT_LOCKED", "Account locked", "RISK", ""),
+    ("DELIVERY", "Delivery", "LOG", ""),
+    ("LOST", "Lost", "LOG", "DELIVERY"),
+    ("LOST_PARCEL", "Lost parcel", "LOG", "DELIVERY"),
+    ("LOST-PARCEL", "Lost parcel (old code)", "LOG", "DELIVERY"),
+    ("PARCEL", "Parcel", "LOG", "DELIVERY"),
+    ("APP_BUG", "App bug", "PROD", ""),
+    ("PAYMENT", "Payment", "FIN", ""),
 ]
 
 
@@ -68,7 +84,21 @@ def make_org() -> Org:
         membership_create(user=lead, department=dept, role=Membership.Role.LEAD)
         org.agents[code] = agent
         org.leads[code] = lead
+    seed_scenarios(org.departments)
     return org
+
+
+def seed_scenarios(departments: dict[str, Department]) -> None:
+    """Put the tests' scenarios in the catalogue (owners that are not in
+    ``departments`` are left unset)."""
+    created: dict[str, Any] = {}
+    for code, name, owner, parent in SCENARIOS:
+        created[code] = scenario_create(
+            code,
+            name,
+            owner=departments.get(owner),
+            parent=created.get(parent),
+        )
 
 
 def open_ticket(org: Org, **overrides: Any) -> UUID:

@@ -427,6 +427,38 @@ class TicketsApplication(Application[UUID]):
             lambda t: t.record_sla_breach(clock_id=clock_id, actor=SWEEP_ACTOR, at=at),
         )
 
+    def record_stall(
+        self,
+        ticket_id: UUID,
+        *,
+        stint_id: UUID,
+        quiet_since: datetime,
+        stalled_at: datetime,
+        stall_after_seconds: float,
+        at: datetime,
+    ) -> CommandResult:
+        """The sweep: the stint has been quiet past its department's limit."""
+        return self._update(
+            ticket_id,
+            None,
+            lambda t: t.record_stall(
+                stint_id=stint_id,
+                quiet_since=quiet_since,
+                stalled_at=stalled_at,
+                stall_after_seconds=stall_after_seconds,
+                actor=SWEEP_ACTOR,
+                at=at,
+            ),
+        )
+
+    def abandon(self, ticket_id: UUID, *, at: datetime) -> CommandResult:
+        """The sweep: close a ticket that waited on the customer too long."""
+        return self._update(
+            ticket_id,
+            None,
+            lambda t: t.abandon(actor=SWEEP_ACTOR, at=at, sla=self.sla),
+        )
+
 
 SWEEP_ACTOR = domain.Actor.system("SLA monitor")
 

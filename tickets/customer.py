@@ -9,6 +9,8 @@ notes, internal reasons and staff surnames cannot appear.
 
 from __future__ import annotations
 
+import base64
+import secrets
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,8 +19,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.crypto import salted_hmac
 
-from tickets import clock, rate_limit, sla_clocks
+from tickets import attachments, clock, rate_limit, sla_clocks
 from tickets.domain import ActorKind, Principal, Ticket, TicketNotFound
 from tickets.durations import format_duration
 from tickets.event_format import event_name
@@ -50,12 +53,22 @@ REPLY_TYPES = {
 # ---------------------------------------------------------------------------
 
 
+def token_from_salt(salt: str) -> str:
+    """The link token of a link's ``salt``: an HMAC under SECRET_KEY, so
+    the database alone (which keeps the salt and the token's hash) never
+    gives a link away, while the notification emails can carry it.
+    Rotating SECRET_KEY ends every such link (issue new ones)."""
+    digest = salted_hmac("baton.customer-link", salt, algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
 def customer_link_issue(
     *, ticket_id: UUID, issued_by: str, expires_at: datetime | None = None
 ) -> str:
     """Issue a new link (revoking the previous ones); returns the token,
-    which is not stored and cannot be shown again."""
-    token = CustomerAccess.new_token()
+    which is not stored (only its hash and the salt it is derived from)."""
+    salt = secrets.token_hex(16)
+    token = token_from_salt(salt)
     now = clock.now()
     with transaction.atomic():
         CustomerAccess.objects.filter(
@@ -64,11 +77,30 @@ def customer_link_issue(
         CustomerAccess.objects.create(
             ticket_id=ticket_id,
             token_hash=hash_token(token),
+            salt=salt,
             created_at=now,
             created_by=issued_by[:200],
             expires_at=expires_at,
         )
     return token
+
+
+def customer_link_for_mail(ticket_id: UUID) -> str | None:
+    """The ticket's current customer link (its path) for a notification
+    email, or None when it has no usable link that can be re-derived
+    (revoked by staff, expired, or issued before links had salts): an
+    email then says to ask for a new link rather than issue one that
+    would revoke what staff gave the customer."""
+    access = (
+        CustomerAccess.objects.usable(clock.now())
+        .filter(ticket_id=ticket_id)
+        .exclude(salt="")
+        .order_by("-created_at")
+        .first()
+    )
+    if access is None:
+        return None
+    return customer_link_path(token_from_salt(access.salt))
 
 
 def customer_link_revoke(*, ticket_id: UUID) -> int:
@@ -166,12 +198,19 @@ def _from_customer(entry: TimelineEntry) -> bool:
     )
 
 
+def staff_display_name(actor_short_name: str, department_name: str) -> str:
+    """A staff member as customers see them (their page and their emails):
+    the first name, or "<department> team" when BATON_CUSTOMER_STAFF_NAMES
+    is "role" or the name is unknown."""
+    if getattr(settings, "BATON_CUSTOMER_STAFF_NAMES", "first_name") == "role":
+        return f"{department_name} team"
+    return actor_short_name or f"{department_name} team"
+
+
 def _author(entry: TimelineEntry, department_name: str) -> str:
     if _from_customer(entry):
         return "You"
-    if getattr(settings, "BATON_CUSTOMER_STAFF_NAMES", "first_name") == "role":
-        return f"{department_name} team"
-    return entry.actor_short_name or f"{department_name} team"
+    return staff_display_name(entry.actor_short_name, department_name)
 
 
 @dataclass(frozen=True)
@@ -182,12 +221,28 @@ class Promise:
 
 
 def _promise(
-    ticket: TicketSummary, clocks: list[Any], zone: zoneinfo.ZoneInfo, now: datetime
+    ticket: TicketSummary,
+    clocks: list[Any],
+    zone: zoneinfo.ZoneInfo,
+    now: datetime,
+    entries: list[TimelineEntry],
 ) -> Promise:
     since = local_text(ticket.owner_since, zone, now)
     name = ticket.owner_name
     if ticket.status == "waiting":
-        return Promise(f"We are waiting for your reply since {since}.", None, False)
+        asked = next(
+            (
+                e
+                for e in reversed(entries)
+                if e.event_type == event_name(Ticket.WaitingOnCustomer)
+            ),
+            None,
+        )
+        when = local_text(asked.occurred_at if asked else ticket.owner_since, zone, now)
+        sentence = f"We are waiting for your reply since {when}."
+        if asked is not None and asked.body:
+            sentence = f"{name} needs from you: {asked.body} (asked {when})."
+        return Promise(sentence, None, False)
     if ticket.status in ("resolved", "closed"):
         when = local_text(ticket.resolved_at or ticket.closed_at, zone, now)
         return Promise(f"Resolved on {when}.", None, False)
@@ -243,6 +298,7 @@ def customer_view(
             event_type__in=REPLY_TYPES,
         ).order_by("position")
     )
+    files = attachments.entry_files(ticket.ticket_id, customer_only=True)
     response_clocks = {c.handoff_id: c for c in clocks if c.kind == "response"}
     closed = ticket.status == "closed"
     journey = []
@@ -257,6 +313,7 @@ def customer_view(
                 "kind": entry.event_type,
                 "text": entry.text,
                 "body": entry.body,
+                "attachments": [f.as_dict() for f in files.get(entry.version, ())],
             }
             for entry in entries
             if entry.position >= stint.started_position
@@ -293,7 +350,7 @@ def customer_view(
                 "messages": messages,
             }
         )
-    promise = _promise(ticket, clocks, zone, now)
+    promise = _promise(ticket, clocks, zone, now, entries)
     return {
         "ticket_id": ticket.ticket_id,
         "subject": ticket.subject,
@@ -313,4 +370,7 @@ def customer_view(
         "can_rate_ticket": ticket.status == "resolved"
         and ticket.experience_score is None,
         "can_reply": ticket.status in ("open", "waiting"),
+        "attachments": [
+            f.as_dict() for version in sorted(files) for f in files[version]
+        ],
     }

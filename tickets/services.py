@@ -16,7 +16,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from typing import Any, Protocol
 from uuid import UUID
@@ -25,7 +25,7 @@ from django.conf import settings
 
 from departments.models import Department, Membership
 from departments.selectors import default_front_line, memberships_for_user
-from tickets import clock
+from tickets import attachments, clock
 from tickets.application import (
     CommandResult,
     get_tickets_application,
@@ -36,6 +36,7 @@ from tickets.commands import COMMANDS, Who
 # Re-exported: how department codes and agent ids are resolved.
 from tickets.commands.references import agent_ref as agent_ref
 from tickets.commands.references import department_ref as department_ref
+from tickets.commands.references import scenario_code as scenario_code
 from tickets.domain import (
     ActorKind,
     DepartmentRef,
@@ -175,6 +176,33 @@ def project_up_to(position: int) -> None:
         logger.exception("Inline projection catch-up failed at %s", position)
 
 
+def _claim(
+    ids: list[UUID] | None,
+    principal: Principal,
+    ticket_id: UUID | None,
+    run: Callable[[list[dict[str, Any]]], CommandResult],
+) -> CommandResult:
+    """Run a command (``run``, given its files' event records) with the
+    caller's pending uploads ``ids``, reserved for it meanwhile: kept for
+    its event once stored, released if it is refused or was a replay (its
+    event, stored before, has its own files)."""
+    reservation = attachments.claim(
+        ids or (),
+        uploader=attachments.uploader_key(principal, ticket_id),
+        ticket_id=ticket_id,
+    )
+    try:
+        result = run(reservation.records)
+    except BaseException:
+        reservation.release()
+        raise
+    if result.replayed:
+        reservation.release()
+    else:
+        reservation.keep(result.ticket_id)
+    return result
+
+
 def _run(result: CommandResult) -> CommandResult:
     project_inline(result)
     return result
@@ -200,6 +228,7 @@ def ticket_open(
     priority: str = "normal",
     department: str | None = None,
     ticket_id: UUID | None = None,
+    attachments: list[UUID] | None = None,
 ) -> CommandResult:
     """Open a ticket owned by the front line (the principal's own, the one
     named by ``department``, or the only one there is), and issue the
@@ -208,21 +237,27 @@ def ticket_open(
     _require_staff(principal)
     front_line = _front_line_for(principal, department)
     result = _run(
-        get_tickets_application().open_ticket(
-            principal=principal,
-            front_line=front_line,
-            at=clock.now(),
-            ticket_id=ticket_id,
-            subject=subject,
-            description=description,
-            customer_ref=customer_ref,
-            customer_name=customer_name,
-            customer_contact=customer_contact,
-            customer_timezone=customer_timezone,
-            channel=channel,
-            external_ref=external_ref,
-            scenario=scenario,
-            priority=priority,
+        _claim(
+            attachments,
+            principal,
+            None,
+            lambda files: get_tickets_application().open_ticket(
+                principal=principal,
+                front_line=front_line,
+                at=clock.now(),
+                ticket_id=ticket_id,
+                subject=subject,
+                description=description,
+                customer_ref=customer_ref,
+                customer_name=customer_name,
+                customer_contact=customer_contact,
+                customer_timezone=customer_timezone,
+                channel=channel,
+                external_ref=external_ref,
+                scenario=scenario_code(scenario),
+                priority=priority,
+                attachments=files,
+            ),
         )
     )
     from tickets.customer import customer_link_issue
@@ -294,17 +329,20 @@ def ticket_command(
     command = COMMANDS[name]
     if command.who == Who.STAFF:
         _require_staff(principal)
-    resolved = command.resolved(inputs)
-    return _run(
-        get_tickets_application().run_command(
+
+    def run(files: list[dict[str, Any]]) -> CommandResult:
+        if "attachments" in inputs:
+            inputs["attachments"] = files
+        return get_tickets_application().run_command(
             ticket_id,
             command.call,
             principal=principal,
             at=clock.now(),
             expected_version=expected_version,
-            **resolved,
+            **command.resolved(inputs),
         )
-    )
+
+    return _run(_claim(inputs.get("attachments"), principal, ticket_id, run))
 
 
 def command_service(name: str) -> CommandService:

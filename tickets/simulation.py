@@ -29,6 +29,22 @@ from tickets.domain import (
 from tickets.services import principal_for_customer
 
 SCENARIOS = ("REFUND", "DOUBLE_CHARGE", "LOST_PARCEL", "ACCOUNT_LOCKED", "APP_BUG")
+#: SCENARIOS as the scenario catalogue has them (``catalogue_scenarios``
+#: adds them): code -> (name, the department that usually resolves it,
+#: parent code).
+SCENARIO_CATALOGUE = {
+    "REFUND": ("Refund", "FIN", ""),
+    "DOUBLE_CHARGE": ("Double charge", "FIN", "REFUND"),
+    "LOST_PARCEL": ("Lost parcel", "LOG", ""),
+    "ACCOUNT_LOCKED": ("Account locked", "RISK", ""),
+    "APP_BUG": ("App bug", "PROD", ""),
+}
+#: The product areas product defects name, by scenario.
+PRODUCT_AREAS = {
+    "APP_BUG": ("Checkout", "Login", "Invoices"),
+    "DOUBLE_CHARGE": ("Payments",),
+    "REFUND": ("Refunds",),
+}
 PRIORITIES = (("low", 2), ("normal", 6), ("high", 2), ("urgent", 1))
 CHANNELS = ("web", "app", "chat", "email", "phone")
 COMMENTS = {
@@ -38,6 +54,29 @@ COMMENTS = {
     4: ("Quick and clear, thanks.", ""),
     5: ("Excellent, solved at once!", "Very kind agent."),
 }
+
+
+def catalogue_scenarios(*, user: Any = None) -> list[str]:
+    """Add the simulated scenarios the catalogue lacks (with their owner
+    when that department exists), before generating history that uses
+    them; returns the codes added. Needs the database."""
+    from departments.models import Department, Scenario
+    from departments.services import scenario_create
+
+    existing = set(Scenario.objects.values_list("code", flat=True))
+    departments = {d.code: d for d in Department.objects.all()}
+    added = []
+    for code, (name, owner, parent) in SCENARIO_CATALOGUE.items():
+        if code not in existing:
+            scenario_create(
+                code,
+                name,
+                owner=departments.get(owner),
+                parent=Scenario.objects.filter(code=parent).first() if parent else None,
+                user=user,
+            )
+            added.append(code)
+    return added
 
 
 @dataclass(frozen=True)
@@ -205,9 +244,16 @@ class HistoryGenerator:
                 ticket.change_scenario(
                     scenario="REFUND", actor=self.front.agent, at=self._at(life, 1, 30)
                 )
+            cause = rnd.choice(list(RootCause)).value
+            areas = PRODUCT_AREAS.get(ticket.scenario, ())
             ticket.resolve(
                 resolution="Done.",
-                root_cause=rnd.choice(list(RootCause)).value,
+                root_cause=cause,
+                # Product defects name a product area, chosen from the
+                # ticket id (drawing from rnd would change every history).
+                product_area=areas[ticket.id.int % len(areas)]
+                if cause == RootCause.PRODUCT_DEFECT and areas
+                else "",
                 actor=owner.agent,
                 at=self._at(life, 30, 60 * 20),
                 sla=self.sla,

@@ -116,3 +116,25 @@ def business_seconds_used(row: SLAClock, now: datetime | None = None) -> float:
 def business_seconds_left(row: SLAClock, now: datetime | None = None) -> float:
     """Target minus used; negative when overdue."""
     return row.target_seconds - business_seconds_used(row, now)
+
+
+# ---------------------------------------------------------------------------
+# Stalled: a ticket-level state beside the clock states
+# ---------------------------------------------------------------------------
+
+#: The queue's chip and filter value for a stalled ticket.
+STALLED = "stalled"
+
+
+def is_stalled(row: Any) -> bool:
+    """Whether a ticket summary row is stalled: open (not waiting on the
+    customer, not resolved) and its current stint's quiet period passed
+    its department's limit (a stall the sweep recorded; public activity,
+    waiting, a handoff or a resolution clears it)."""
+    return row.status == "open" and row.stalled_at is not None
+
+
+def stalled_condition(prefix: str = "") -> models.Q:
+    """:func:`is_stalled` as a query condition; ``prefix`` reaches the
+    ticket summary from another model (e.g. ``"ticket__"``)."""
+    return models.Q(**{f"{prefix}status": "open", f"{prefix}stalled_at__isnull": False})

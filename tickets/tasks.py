@@ -25,13 +25,35 @@ def deliver_due_webhooks() -> int:
     return webhooks.deliver_due()
 
 
+def send_email_notifications_for_event(position: int) -> int:
+    """Send the notification emails of one event (enqueued after the
+    projection commits). Returns how many were attempted."""
+    from tickets.mail import notifications
+
+    return notifications.send_for_event(position)
+
+
+def send_due_email_notifications() -> int:
+    """Scheduled every minute: retries, and emails whose enqueue was lost."""
+    from tickets.mail import notifications
+
+    return notifications.send_due()
+
+
 def housekeeping() -> dict[str, int]:
-    """Scheduled hourly: forget expired idempotency records."""
-    from tickets import clock
+    """Scheduled hourly: forget expired idempotency records, delete
+    uploads nobody attached within a day (their files too), and delete raw
+    inbound messages older than BATON_MAIL_RAW_DAYS (their records stay)."""
+    from tickets import attachments, clock
+    from tickets.mail import inbound
     from tickets.models import IdempotencyRecord
 
     purged, _ = IdempotencyRecord.objects.filter(expires_at__lte=clock.now()).delete()
-    return {"idempotency_records_purged": purged}
+    return {
+        "idempotency_records_purged": purged,
+        "pending_uploads_purged": attachments.purge_pending(),
+        "inbound_raw_purged": inbound.purge_raw(),
+    }
 
 
 def checkpoint_event_log() -> dict[str, object]:

@@ -33,7 +33,11 @@ before it, except that :mod:`~sla.reports.data` attaches the charts):
 * :mod:`sla.reports.render`: the HTML document and the email's plain
   text (:func:`render_report_html`, :func:`render_report_text`);
 * :mod:`sla.reports.exports`: the CSV (:func:`report_csv`) and reading
-  it back (:func:`parse_report_csv`).
+  it back (:func:`parse_report_csv`); the Problems view's CSV
+  (:func:`problems_csv`, :func:`parse_problems_csv`).
+
+Every report also lists the period's problems (root causes of the tickets
+resolved in it, :mod:`sla.problems`).
 
 Storing and emailing reports is :mod:`sla.report_services`; the admin
 pages are :mod:`sla.report_admin`. Every name below is importable from
@@ -53,6 +57,7 @@ from sla.reports.charts import (
     bar_chart,
     line_chart,
     nice_ceiling,
+    sparkline,
     trend_charts,
 )
 from sla.reports.data import (
@@ -71,8 +76,11 @@ from sla.reports.data import (
 )
 from sla.reports.exports import (
     CSV_KEYS,
+    PROBLEM_CSV_KEYS,
     csv_figure_columns,
+    parse_problems_csv,
     parse_report_csv,
+    problems_csv,
     report_csv,
 )
 from sla.reports.figures import (
@@ -101,6 +109,7 @@ __all__ = [
     "NO_VALUE",
     "PALETTE",
     "PERIOD_NOUNS",
+    "PROBLEM_CSV_KEYS",
     "RIGHT",
     "SCENARIO_FIGURES",
     "SHORT_LABELS",
@@ -125,13 +134,16 @@ __all__ = [
     "format_figure",
     "line_chart",
     "nice_ceiling",
+    "parse_problems_csv",
     "parse_report_csv",
     "period_title",
+    "problems_csv",
     "render_report_html",
     "render_report_text",
     "report_csv",
     "report_data",
     "scenario_label",
+    "sparkline",
     "table_cells",
     "trend_charts",
     "trend_starts",

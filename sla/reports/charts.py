@@ -393,3 +393,43 @@ def trend_charts(data: ReportData) -> list[tuple[str, SafeString]]:
         ("Average rating", score),
         ("Handoffs received", received),
     ]
+
+
+def sparkline(
+    values: Sequence[int], *, starts: Sequence[date], title: str
+) -> SafeString:
+    """A small bar sparkline (one bar a period, e.g. a problem's weekly
+    resolutions), with a title and a tooltip per bar; texts escaped."""
+    width, height, gap = 6 * max(len(values), 1) + 2, 22, 1
+    top = max(values, default=0) or 1
+    parts = [
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="sparkline" role="img" '
+            'viewBox="0 0 {} {}" width="{}" height="{}"><title>{}</title>',
+            width,
+            height,
+            width,
+            height,
+            title,
+        )
+    ]
+    for index, (value, start) in enumerate(zip(values, starts, strict=True)):
+        bar = (height - 2) * value / top
+        parts.append(
+            format_html(
+                '<rect class="bar" data-period="{}" data-value="{}" x="{}" y="{}" '
+                'width="{}" height="{}" fill="{}"><title>{} {}: {}</title></rect>',
+                start.isoformat(),
+                value,
+                1 + index * 6,
+                _fmt(height - 1 - bar),
+                6 - gap,
+                _fmt(max(bar, 0.5)),
+                PALETTE[0] if value else "#cccccc",
+                PERIOD_NOUNS["week"],
+                _period_tick("week", start),
+                value,
+            )
+        )
+    parts.append(SafeString("</svg>"))
+    return _join(parts)

@@ -20,6 +20,7 @@ from django.utils.safestring import SafeString
 
 from departments.models import Department
 from sla.models import Scorecard, ScorecardHandoff
+from sla.problems import ProblemsReport, problems
 from sla.reports.charts import trend_charts
 from sla.scorecards import (
     ALL_SCENARIOS,
@@ -39,6 +40,8 @@ MIN_SCENARIO_VOLUME = 3
 WORST_SCENARIOS = 5
 #: Ratings at or below this score are listed with their comments.
 DISSATISFIED_MAX_SCORE = 2
+#: How many problems (root causes) a report lists.
+TOP_PROBLEMS = 10
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,10 @@ class ReportData:
     #: The scorecard projection's log position when the report was made.
     position: int | None = None
     charts: list[tuple[str, SafeString]] = field(default_factory=list)
+    #: The period's problems (root causes of the resolutions in it, the
+    #: largest first, at most ``TOP_PROBLEMS``), with the period before's
+    #: volumes for the trend and their linked issues.
+    problems: ProblemsReport | None = None
 
     @property
     def is_summary(self) -> bool:
@@ -337,10 +344,13 @@ def report_data(
             )
         )
 
+    end = period_after(period, start)
+    found = problems(start, end, department=department, comments=1)
+    del found.problems[TOP_PROBLEMS:]
     data = ReportData(
         period=period,
         start=start,
-        end=period_after(period, start),
+        end=end,
         department=department,
         department_name=("Service team" if department is None else name_of(department)),
         generated_at=clock.now(),
@@ -362,6 +372,7 @@ def report_data(
         trend_starts=starts,
         trends=trends,
         position=position,
+        problems=found,
     )
     data.charts.extend(trend_charts(data))
     return data

@@ -11,6 +11,7 @@ import re
 from datetime import date
 from typing import Any
 
+from sla.problems import ProblemsReport
 from sla.reports.data import ReportData
 from sla.reports.figures import adjusted_name
 from sla.scorecards import FIGURE_NAMES
@@ -124,4 +125,129 @@ def parse_report_csv(text: str) -> list[dict[str, Any]]:
                 },
             }
         )
+    return rows
+
+
+# -- the Problems view ----------------------------------------------------------
+
+PROBLEM_CSV_KEYS = (
+    "period_start",
+    "period_end",
+    "scenario",
+    "root_cause",
+    "product_area",
+    "resolutions",
+    "tickets",
+    "previous_resolutions",
+    "departments",
+    "issue_url",
+    "issue_title",
+    "shipped_on",
+    "effect_weeks",
+    "before_tickets",
+    "after_tickets",
+    "before_tickets_per_week",
+    "after_tickets_per_week",
+    "before_ratings",
+    "after_ratings",
+    "before_dissatisfied",
+    "after_dissatisfied",
+    "before_dissatisfied_share",
+    "after_dissatisfied_share",
+    "example_tickets",
+)
+_WEEK_PREFIX = "week_"
+_PROBLEM_TEXT = {
+    "scenario",
+    "root_cause",
+    "product_area",
+    "departments",
+    "issue_url",
+    "issue_title",
+    "example_tickets",
+}
+
+
+def problems_csv(report: ProblemsReport) -> str:
+    """One row per problem of the Problems view, in its order: the key,
+    the volumes, the departments that resolved it (``FIN 3; PROD 1``), the
+    linked issue, the effect of a shipped fix (empty cells: no fix shipped,
+    or nothing to compute over), the example tickets' ids, then one column
+    per ISO week of the period (``week_<its Monday>``) with the resolutions
+    that week. The period's last day is ``period_end`` (inclusive)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    weeks = [f"{_WEEK_PREFIX}{w.isoformat()}" for w in report.weeks]
+    writer.writerow([*PROBLEM_CSV_KEYS, *weeks])
+    for p in report.problems:
+        link, e = p.link, p.effect
+        windows = (e.before, e.after) if e is not None else (None, None)
+
+        def both(name: str, windows: tuple[Any, Any] = windows) -> list[Any]:
+            return [getattr(w, name) if w is not None else None for w in windows]
+
+        row: list[Any] = [
+            report.start.isoformat(),
+            report.last_day.isoformat(),
+            _text_cell(p.key.scenario),
+            p.key.root_cause,
+            _text_cell(p.key.product_area),
+            p.volume,
+            p.tickets,
+            p.previous,
+            "; ".join(f"{code} {n}" for code, n in p.departments),
+            _text_cell(link.url) if link is not None else "",
+            _text_cell(link.title) if link is not None else "",
+            link.shipped_on.isoformat() if link and link.shipped_on else "",
+            e.weeks if e is not None else None,
+            *both("tickets"),
+            *both("weekly_tickets"),
+            *both("ratings"),
+            *both("dissatisfied"),
+            *both("dissatisfied_share"),
+            " ".join(str(t) for t in p.examples),
+            *p.weekly,
+        ]
+        writer.writerow(
+            [cell if isinstance(cell, str) else _number_cell(cell) for cell in row]
+        )
+    return out.getvalue()
+
+
+def parse_problems_csv(text: str) -> list[dict[str, Any]]:
+    """Read a Problems CSV back: one dict per row, numbers as int or float
+    (None for empty cells), texts as written, and ``weekly`` mapping each
+    week's Monday to its count. Raises ValueError for another file."""
+    reader = csv.reader(io.StringIO(text.removeprefix("\ufeff")))
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValueError("The CSV is empty.") from None
+    if tuple(header[: len(PROBLEM_CSV_KEYS)]) != PROBLEM_CSV_KEYS:
+        raise ValueError("This is not a Problems CSV.")
+    weeks = [
+        date.fromisoformat(h.removeprefix(_WEEK_PREFIX))
+        for h in header[len(PROBLEM_CSV_KEYS) :]
+    ]
+    rows = []
+    for number, row in enumerate(reader, start=2):
+        if not row:
+            continue
+        if len(row) != len(header):
+            raise ValueError(f"Row {number} has {len(row)} cells, not {len(header)}.")
+        values: dict[str, Any] = {}
+        for name, cell in zip(PROBLEM_CSV_KEYS, row, strict=False):
+            if name in ("period_start", "period_end"):
+                values[name] = date.fromisoformat(cell)
+            elif name == "shipped_on":
+                values[name] = date.fromisoformat(cell) if cell else None
+            elif name in _PROBLEM_TEXT:
+                values[name] = _untext_cell(cell)
+            else:
+                values[name] = _parse_number(cell)
+        values["weekly"] = {
+            week: int(cell)
+            for week, cell in zip(weeks, row[len(PROBLEM_CSV_KEYS) :], strict=True)
+        }
+        rows.append(values)
     return rows

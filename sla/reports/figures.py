@@ -64,6 +64,8 @@ SUMMARY_FIGURES = (
     "reopened",
     "bounced",
     "ping_pong",
+    "stalled",
+    "abandoned",
     "disputes_open",
 )
 #: The figures of a scenario breakdown.
@@ -75,6 +77,7 @@ SCENARIO_FIGURES = (
     "ratings",
     "average_score",
     "dissatisfied",
+    "abandoned",
 )
 
 
@@ -89,6 +92,8 @@ SHORT_LABELS = {
     "reopened": "Reopened",
     "bounced": "Bounced",
     "ping_pong": "Ping-pong",
+    "stalled": "Stalled",
+    "abandoned": "Abandoned",
     "disputes_open": "Open disputes",
 }
 

@@ -29,11 +29,12 @@ from tickets.domain import (
 from tickets.domain.clock_events import ClockKeeping
 from tickets.domain.disputes import Disputes
 from tickets.domain.handoffs import Handoffs
+from tickets.domain.journeys import Journeys
 from tickets.domain.lifecycle import Lifecycle
 from tickets.domain.ratings import Ratings
 from tickets.domain.waiting import Waiting
 
-MIXINS = (Lifecycle, Handoffs, Waiting, Ratings, Disputes, ClockKeeping)
+MIXINS = (Journeys, Lifecycle, Handoffs, Waiting, Ratings, Disputes, ClockKeeping)
 PARIS_CS = DepartmentRef(
     "CS", "Customer Service", front_line=True, timezone="Europe/Paris"
 )
@@ -192,10 +193,73 @@ def test_events_stored_before_timezones_load_as_utc(name: str, field: str) -> No
     assert getattr(event, field) == "Europe/Paris"
     stored = mapper().to_stored_event(event)
     assert stored.topic == f"baton.tickets:Ticket.{name}"
-    assert json.loads(stored.state)["class_version"] == 2
+    assert (
+        json.loads(stored.state)["class_version"] == getattr(Ticket, name).class_version
+    )
     loaded = mapper().to_domain_event(as_version_1(stored, field))
     assert type(loaded) is getattr(Ticket, name)
     assert getattr(loaded, field) == "UTC"
     assert loaded.actor == event.actor
     reloaded = mapper().to_domain_event(stored)
     assert getattr(reloaded, field) == "Europe/Paris"
+
+
+FILE = {
+    "id": "5f0c5a8e-3c61-4bb4-9d7e-6d2f1f7a9c01",
+    "name": "proof.pdf",
+    "size": 1234,
+    "content_type": "application/pdf",
+    "sha256": "ab" * 32,
+}
+
+
+@pytest.mark.parametrize(
+    "name", ["Opened", "Responded", "NoteAdded", "CustomerReplied"]
+)
+def test_entries_stored_before_attachments_load_with_none(name: str) -> None:
+    ticket = Ticket.open(
+        subject="Refund",
+        description="",
+        customer_ref="C",
+        channel="web",
+        front_line=PARIS_CS,
+        actor=cs_agent,
+        at=at(0),
+        attachments=[FILE],
+    )
+    ticket.respond(body="Hello", actor=cs_agent, at=at(1), attachments=[FILE])
+    ticket.add_note(body="Internal", actor=cs_agent, at=at(2), attachments=[FILE])
+    ticket.record_customer_reply(
+        body="Thanks", actor=cs_agent, at=at(3), attachments=[FILE]
+    )
+    event = next(e for e in ticket.collect_events() if type(e).__name__ == name)
+    assert event.attachments == [FILE]
+    stored = mapper().to_stored_event(event)
+    old = as_version_1(stored, "attachments")
+    assert b"attachments" not in old.state
+    loaded = mapper().to_domain_event(old)
+    assert type(loaded) is getattr(Ticket, name)
+    assert loaded.attachments == []
+    assert mapper().to_domain_event(stored).attachments == event.attachments
+
+
+def test_waiting_stored_before_requests_loads_with_none_asked() -> None:
+    ticket = Ticket.open(
+        subject="Refund",
+        description="",
+        customer_ref="C",
+        channel="web",
+        front_line=PARIS_CS,
+        actor=cs_agent,
+        at=at(0),
+    )
+    ticket.wait_on_customer(
+        reason="why", request="the receipt", actor=cs_agent, at=at(1)
+    )
+    event = next(
+        e for e in ticket.collect_events() if isinstance(e, Ticket.WaitingOnCustomer)
+    )
+    stored = mapper().to_stored_event(event)
+    loaded = mapper().to_domain_event(as_version_1(stored, "request"))
+    assert (loaded.reason, loaded.request) == ("why", "")
+    assert mapper().to_domain_event(stored).request == "the receipt"

@@ -17,19 +17,20 @@ from sla.tasks import sweep_sla_clocks
 from tests import helpers
 from tickets import services
 from tickets.application import get_tickets_application
+from tickets.mail import notifications
 from tickets.models import TimelineEntry
 from tickets.projection_runner import projection_group, rebuild
 
 T0 = datetime(2026, 3, 2, 2, 0, tzinfo=UTC)
 
 
-def _breached_ticket(org: helpers.Org) -> Any:
+def _breached_ticket(org: helpers.Org, **ticket: Any) -> Any:
     with time_machine.travel(T0 - timedelta(days=1), tick=False):
         sla_services.policy_version_create(
             department=org.departments["FIN"], response_normal=timedelta(hours=1)
         )
     with time_machine.travel(T0, tick=False):
-        tid = helpers.open_ticket(org)
+        tid = helpers.open_ticket(org, **ticket)
         services.ticket_hand_off(
             principal=org.agent("CS"), ticket_id=tid, to_department="FIN", reason="r"
         )
@@ -104,10 +105,85 @@ def test_a_notification_another_sender_is_emailing_is_not_sent_again(
         assert sweep_sla_clocks()["notifications_resent"] == 0
     assert mail.outbox == []
     # That worker died: after the lease the row is sent, once.
-    later = at + sla_services.NOTIFICATION_LEASE + timedelta(seconds=1)
+    later = at + notifications.lease() + timedelta(seconds=1)
     with time_machine.travel(later, tick=False):
         assert sla_services.notification_send(position=row.position) is True
         assert sla_services.notification_send(position=row.position) is False
     assert len(mail.outbox) == 1
     row.refresh_from_db()
     assert row.sent_at is not None and row.claimed_at is None and row.attempts == 1
+
+
+def test_an_alert_links_the_ticket_and_names_the_departments_time(
+    org: helpers.Org, settings: Any
+) -> None:
+    """Times in Finance's timezone, named (and UTC), the ticket page link;
+    a member who turned SLA alerts off is left out, the department's
+    mailbox never is."""
+    from tickets.models import NotificationSettings
+
+    settings.BATON_PUBLIC_URL = "https://baton.example.com"
+    fin = org.departments["FIN"]
+    fin.email = "finance@example.com"
+    fin.save()
+    NotificationSettings.objects.create(user=org.leads["FIN"], sla_alert=False)
+    tid = _breached_ticket(org)
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        sla_services.sla_sweep()
+        sla_services.notifications_send_pending()
+    [alert] = mail.outbox
+    assert alert.to == ["fin_agent@example.com", "finance@example.com"]
+    assert alert.subject == "[Baton] FIN: ticket breached its SLA: Refund not received"
+    # Due 03:00 UTC is 11:00 in Shanghai.
+    assert "Due: Mon 2 Mar 2026 11:00 (Asia/Shanghai), 2026-03-02 03:00 UTC" in (
+        alert.body
+    )
+    assert (
+        f"Open the ticket: https://baton.example.com/admin/tickets/queueticket/"
+        f"{tid}/change/" in alert.body
+    )
+
+
+def test_an_at_risk_alert_links_the_ticket_and_names_the_departments_time(
+    org: helpers.Org, settings: Any
+) -> None:
+    settings.BATON_PUBLIC_URL = "https://baton.example.com"
+    fin = org.departments["FIN"]
+    fin.email = "finance@example.com"
+    fin.save()
+    tid = _breached_ticket(org)
+    # Due 03:00 UTC; at risk from 75 % of the hour (02:45), not yet due.
+    with time_machine.travel(T0 + timedelta(minutes=50), tick=False):
+        assert sla_services.sla_sweep().warnings == 1
+        sla_services.notifications_send_pending()
+    [row] = SLANotification.objects.all()
+    assert row.kind == "warning" and row.sent_at is not None
+    [alert] = mail.outbox
+    assert alert.to == [
+        "fin_agent@example.com",
+        "fin_lead@example.com",
+        "finance@example.com",
+    ]
+    assert alert.subject == "[Baton] FIN: ticket is at risk: Refund not received"
+    assert "Due: Mon 2 Mar 2026 11:00 (Asia/Shanghai), 2026-03-02 03:00 UTC" in (
+        alert.body
+    )
+    assert (
+        f"Open the ticket: https://baton.example.com/admin/tickets/queueticket/"
+        f"{tid}/change/" in alert.body
+    )
+
+
+def test_an_alert_about_a_subject_with_line_breaks_is_sent(org: helpers.Org) -> None:
+    """A newline in a mail header is refused (BadHeaderError): the subject
+    is sent on one line, and the alert is not retried forever."""
+    _breached_ticket(org, subject="Refund\nnot   received\r\n(again)")
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        sla_services.sla_sweep()
+        assert sla_services.notifications_send_pending() == 1
+    [alert] = mail.outbox
+    assert alert.subject == (
+        "[Baton] FIN: ticket breached its SLA: Refund not received (again)"
+    )
+    [row] = SLANotification.objects.all()
+    assert row.sent_at is not None and row.last_error == ""

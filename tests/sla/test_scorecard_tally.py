@@ -88,8 +88,12 @@ def random_fact(
         "rating_score": _maybe(rnd, rnd.randint(1, 5), 0.4),
         "breach_dispute": rnd.choice(["", "", "open", "accepted", WAIVED]),
         "rating_dispute": rnd.choice(["", "", "open", "accepted", WAIVED]),
+        "stalled_position": _maybe(rnd, rnd.randrange(1, 10**6), 0.2),
+        "abandoned_position": _maybe(rnd, rnd.randrange(1, 10**6), 0.1),
         **fields,
     }
+    if fact["abandoned_position"] is not None:
+        fact["ended_how"], fact["root_cause"] = "abandoned", ""
     if realistic:
         if not ended:
             fact["rating_score"] = None

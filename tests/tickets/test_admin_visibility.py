@@ -52,11 +52,18 @@ from sla import services as sla_services
 from sla.models import Scorecard, ScorecardReport
 from sla.report_services import reports_generate
 from tests.helpers import Org, make_org, make_user, open_ticket
-from tickets import selectors, services
+from tickets import attachments, selectors, services
 from tickets.admin import ReadOnlyTicketDataAdmin, TicketDataAdmin
 from tickets.admin.visibility import unscoped_ticket_admins
 from tickets.application import get_tickets_application
-from tickets.models import Handoff, TicketSummary, TimelineEntry, WebhookSubscription
+from tickets.models import (
+    Attachment,
+    Handoff,
+    InboundEmail,
+    TicketSummary,
+    TimelineEntry,
+    WebhookSubscription,
+)
 from tickets.projection_runner import catch_up, projection_group
 
 T0 = datetime(2026, 3, 3, 2, 0, tzinfo=UTC)  # Tue 10:00 Shanghai, Mon 21:00 NY
@@ -115,6 +122,8 @@ SCOPED = {
     "tickets.slaclock": "ticket_id",
     "sla.slanotification": "ticket_id",
     "tickets.webhookdelivery": "ticket_id",
+    "tickets.emailnotification": "ticket_id",
+    "tickets.inboundemail": "ticket_id",
 }
 #: A department's own figures and reports: they count and list only the
 #: department's stints, whose tickets its members see; the service team's
@@ -126,6 +135,8 @@ NO_TICKET_DATA = {
     "auth.group": "permission groups",
     "departments.department": "reference data",
     "departments.membership": "who works where",
+    "departments.scenario": "reference data (the scenario catalogue)",
+    "sla.problemlink": "tracker links of problems (the service team only)",
     "sla.calendar": "configuration",
     "sla.calendarversion": "configuration",
     "sla.slapolicy": "configuration",
@@ -133,6 +144,7 @@ NO_TICKET_DATA = {
     "tickets.apitoken": "credentials (superusers only)",
     "tickets.webhooksubscription": "integration URLs (superusers only)",
     "tickets.projectiontracking": "log positions",
+    "tickets.notificationsettings": "a person's own choices",
     "django_q.schedule": "task schedules (superusers only)",
     "django_q.success": "task results: log positions and counts (superusers only)",
     "django_q.failure": "task results: log positions and errors (superusers only)",
@@ -234,10 +246,24 @@ def build_world() -> World:
                 markers[key].append(reason)
                 holder = code
             note = f"zq{key}note"
-            services.ticket_add_note(
-                principal=org.agent(holder), ticket_id=tid, body=note
+            principal = org.agent(holder)
+            upload = attachments.store(
+                f"zq{key}filecontent".encode(),
+                filename=f"zq{key}file.txt",
+                uploader=attachments.uploader_key(principal),
             )
-            markers[key].append(note)
+            services.ticket_add_note(
+                principal=principal, ticket_id=tid, body=note, attachments=[upload.id]
+            )
+            markers[key] += [note, upload.filename, f"zq{key}filecontent"]
+            InboundEmail.objects.create(
+                message_id=f"<zq{key}@example.com>",
+                received_at=T0,
+                sender=words(key)["customer_contact"],
+                subject=words(key)["subject"],
+                outcome=InboundEmail.Outcome.REPLIED,
+                ticket_id=tid,
+            )
         traveller.move_to(T0 + timedelta(minutes=90))
         sla_services.sla_sweep()  # a breach (and a notification) per ticket
         traveller.move_to(T0 + timedelta(hours=2))
@@ -619,6 +645,33 @@ def _report_downloads(view: str) -> Callable[[Report, Client], None]:
     return check
 
 
+def _attachment_downloads(report: Report, client: Client) -> None:
+    """Each ticket's (internal) file: served to those who see the ticket,
+    else 404 (as a missing file) or 403 (no queue access)."""
+    for key, tid in report.world.tickets.items():
+        for row in Attachment.objects.filter(ticket_id=tid):
+            url = reverse("admin:tickets_queueticket_attachment", args=[tid, row.id])
+            response = client.get(url)
+            if key not in VISIBLE[report.role]:
+                report.check(url, response, allowed={403, 404})
+            elif response.status_code != 200:
+                report.problem(url, f"status {response.status_code}, expected 200")
+            elif b"".join(response.streaming_content) != f"zq{key}filecontent".encode():
+                report.problem(url, "serves another file")
+
+
+PROBLEMS = {"start": WEEK.isoformat(), "scenario": "REFUND", "root_cause": "other"}
+
+
+def _problems(view: str) -> Callable[[Report, Client], None]:
+    def check(report: Report, client: Client) -> None:  # who sees every ticket
+        url = f"{reverse(f'admin:sla_problemlink_{view}')}?{urlencode(PROBLEMS)}"
+        ok = report.role in ("superuser", "cs_lead")
+        report.check(url, client.get(url), allowed={200} if ok else {403})
+
+    return check
+
+
 def _password_change(report: Report, client: Client) -> None:
     user = report.world.users["fin_agent"]
     url = reverse("admin:auth_user_password_change", args=[user.pk])
@@ -628,6 +681,10 @@ def _password_change(report: Report, client: Client) -> None:
 EXTRA_VIEWS: dict[str, Callable[[Report, Client], None]] = {
     "auth_user_password_change": _password_change,
     "tickets_queueticket_open": _open_ticket_form,
+    "tickets_queueticket_attachment": _attachment_downloads,
+    "sla_problemlink_problems": _problems("problems"),
+    "sla_problemlink_problems_csv": _problems("problems_csv"),
+    "sla_problemlink_problem": _problems("problem"),
     "sla_whatif": _whatif,
     "sla_scorecard_figure": _scorecard_figures,
     "sla_scorecardreport_report": _report_downloads("report"),

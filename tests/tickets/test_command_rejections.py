@@ -25,6 +25,7 @@ from tests.helpers import Org, event_count
 from tests.tickets.api_helpers import Clients
 from tickets import services
 from tickets.models import (
+    Attachment,
     CustomerAccess,
     Handoff,
     SLAClock,
@@ -377,6 +378,9 @@ CASES = [
         400,
         "unknown_handoff",
     ),
+    # An upload is a file: a JSON body has none (and nothing is kept).
+    Case("api/v1/attachments/", "agent:CS", "open", body({}), 400, "file_required"),
+    Case(P + "attachments/", "customer", "closed", body({}), 400, "ticket_closed"),
     # Webhooks see every ticket: only front-line leads and admins subscribe.
     Case(
         "api/v1/webhooks/",
@@ -417,6 +421,7 @@ def stored_state(world: World, ticket_id: UUID) -> dict[str, Any]:
             CustomerAccess.objects.values_list("pk", "revoked_at", "expires_at")
         ),
         "webhooks": WebhookSubscription.objects.count(),
+        "attachments": Attachment.objects.count(),
     }
 
 

@@ -542,6 +542,7 @@ PINNED_TOPICS = {
     "ClockStopped": "baton.tickets:Ticket.ClockStopped",
     "SLAWarningIssued": "baton.tickets:Ticket.SLAWarningIssued",
     "SLABreached": "baton.tickets:Ticket.SLABreached",
+    "StintStalled": "baton.tickets:Ticket.StintStalled",
     "DisputeOpened": "baton.tickets:Ticket.DisputeOpened",
     "DisputeDecided": "baton.tickets:Ticket.DisputeDecided",
 }

@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -293,9 +294,41 @@ def test_housekeeping_purges_expired_idempotency_records(org: Org) -> None:
         format="json",
         HTTP_IDEMPOTENCY_KEY="old",
     )
-    assert housekeeping() == {"idempotency_records_purged": 0}
+    assert housekeeping()["idempotency_records_purged"] == 0
     IdempotencyRecord.objects.update(expires_at=clock.now() - timedelta(seconds=1))
-    assert housekeeping() == {"idempotency_records_purged": 1}
+    assert housekeeping()["idempotency_records_purged"] == 1
+
+
+def test_housekeeping_deletes_uploads_nobody_attached_within_a_day(
+    org: Org, _attachment_storage: Path
+) -> None:
+    from datetime import timedelta
+
+    import time_machine
+
+    from tickets import attachments, clock, services
+    from tickets.models import Attachment
+    from tickets.tasks import housekeeping
+
+    principal = org.agent("CS")
+    uploader = attachments.uploader_key(principal)
+    kept = attachments.store(b"attached", filename="kept.txt", uploader=uploader)
+    stale = attachments.store(b"forgotten", filename="stale.txt", uploader=uploader)
+    services.ticket_open(
+        principal=principal,
+        subject="S",
+        customer_ref="C",
+        channel="web",
+        attachments=[kept.id],
+    )
+    with time_machine.travel(clock.now() + timedelta(hours=23)):
+        assert housekeeping()["pending_uploads_purged"] == 0
+    with time_machine.travel(clock.now() + timedelta(hours=25)):
+        assert housekeeping()["pending_uploads_purged"] == 1
+    assert list(Attachment.objects.values_list("id", flat=True)) == [kept.id]
+    files = [p.name for p in _attachment_storage.rglob("*") if p.is_file()]
+    assert files == [kept.storage_name.rsplit("/", 1)[-1]]
+    assert stale.storage_name.rsplit("/", 1)[-1] not in files
 
 
 def test_guessing_api_tokens_is_throttled(org: Org) -> None:

@@ -19,7 +19,7 @@ from tickets.models import Handoff, TicketSummary
 def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) -> None:
     call_command("load_demo", force_demo_accounts=True)
     first = capsys.readouterr().out
-    assert "Loaded 400 tickets of history and 20 current demo tickets" in first
+    assert "Loaded 400 tickets of history and 22 current demo tickets" in first
     assert "DEMO ONLY" in first and "admin-demo-pass" in first
 
     assert set(Department.objects.values_list("code", flat=True)) == {
@@ -34,19 +34,27 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
     assert User.objects.get(username="admin").is_superuser
     statuses = Counter(TicketSummary.objects.values_list("status", flat=True))
     assert set(statuses) == {"open", "waiting", "resolved", "closed"}
-    assert sum(statuses.values()) == 420
+    assert sum(statuses.values()) == 422
     assert set(Handoff.objects.values_list("outcome", flat=True)) == {
         "",
         "responded",
         "handed_on",
         "resolved",
+        "abandoned",
     }
+    # A stint left quiet with Finance is stalled; a ticket the customer
+    # never answered was closed as abandoned.
+    stalled = TicketSummary.objects.get(subject="Refund approval sitting with Finance")
+    assert stalled.status == "open" and stalled.stalled_at is not None
+    abandoned = TicketSummary.objects.get(subject="Parcel damaged, photos requested")
+    assert abandoned.status == "closed"
     assert Handoff.objects.filter(kind="reopen").exists()
     # Calendars and policies exist, and clocks ran under them.
     from sla.models import SLAPolicyVersion
     from tickets.models import SLAClock
 
-    assert SLAPolicyVersion.objects.count() == 5
+    # One per department, and a second with journey limits for three.
+    assert SLAPolicyVersion.objects.count() == 8
     # The front line works round the clock, so these hold at any hour.
     states = set(SLAClock.objects.values_list("state", flat=True))
     assert {"met", "running", "paused", "breached_running"} <= states
@@ -58,7 +66,7 @@ def test_demo_data_loads_every_state_and_a_second_run_adds_nothing(capsys: Any) 
     assert (event_count(), User.objects.count(), TicketSummary.objects.count()) == (
         events,
         users,
-        420,
+        422,
     )
 
 

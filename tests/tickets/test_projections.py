@@ -143,7 +143,7 @@ def test_the_rebuild_command_reports_and_rebuilds(org: Org, capsys: Any) -> None
     TimelineEntry.objects.all().delete()  # damage a read model
     call_command("rebuild_projections")
     assert (
-        "Rebuilt ticket_summary, handoff, timeline, sla_clock from"
+        "Rebuilt ticket_summary, handoff, timeline, sla_clock, attachments from"
         in capsys.readouterr().out
     )
     assert read_models() == before
@@ -320,8 +320,10 @@ def test_each_projection_has_its_own_tracking_row(org: Org) -> None:
         ("handoff", "tickets"),
         ("timeline", "tickets"),
         ("sla_clock", "tickets"),
+        ("attachments", "tickets"),
         ("sla_notification", "tickets"),
         ("webhook_delivery", "tickets"),
+        ("email_notification", "tickets"),
     }
 
 

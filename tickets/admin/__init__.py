@@ -222,4 +222,8 @@ class WebhookDeliveryAdmin(ReadOnlyTicketDataAdmin):
         return obj is None and request.user.is_superuser
 
 
-from tickets.admin import queue  # noqa: E402,F401 - registers the work queue
+from tickets.admin import (  # noqa: E402
+    mail,  # noqa: F401 - inbound email
+    notifications,  # noqa: F401 - own notification settings, email outbox
+    queue,  # noqa: F401 - registers the work queue
+)

@@ -18,21 +18,30 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from departments.models import Department
-from departments.selectors import memberships_for_user
-from tickets import clock, selectors, services, sla_clocks
+from departments.selectors import memberships_for_user, scenario_choices
+from tickets import attachments, clock, selectors, services, sla_clocks
 from tickets.admin.visibility import TicketDataAdmin, request_visibility
 from tickets.application import VersionMismatch
 from tickets.commands import ADMIN_ACTIONS
 from tickets.customer import customer_link_path
 from tickets.domain import (
+    MAX_ATTACHMENTS,
     Channel,
     ConcurrencyConflict,
     Priority,
@@ -42,7 +51,14 @@ from tickets.domain import (
 )
 from tickets.durations import format_duration
 from tickets.models import QueueTicket, SLAClock, TicketSummary, TimelineEntry
-from tickets.sla_clocks import business_seconds_left, clock_state_conditions
+from tickets.problems_port import known_problem
+from tickets.routing import Suggestions, advice
+from tickets.sla_clocks import (
+    business_seconds_left,
+    clock_state_conditions,
+    is_stalled,
+    stalled_condition,
+)
 
 OPEN_STATUSES = ("open", "waiting")
 
@@ -159,6 +175,24 @@ def filter_clock_state(
     return queryset.filter(conditions[state]) if state in conditions else queryset
 
 
+class StalledFilter(admin.SimpleListFilter):
+    """Open tickets whose current stint went quiet past its department's
+    limit (``tickets.sla_clocks.stalled_condition``)."""
+
+    title = gettext_lazy("stalled")
+    parameter_name = "stalled"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", gettext("Stalled")), ("no", gettext("Not stalled"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "yes":
+            return queryset.filter(stalled_condition())
+        if self.value() == "no":
+            return queryset.exclude(stalled_condition())
+        return queryset
+
+
 class AssigneeFilter(admin.SimpleListFilter):
     title = "assignee"
     parameter_name = "assignee"
@@ -196,11 +230,23 @@ class HandOffForm(forms.Form):
     to_department = forms.ChoiceField(label="Hand off to")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=True)
 
-    def __init__(self, *args: Any, owner: str, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, owner: str, suggested: str = "", **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["to_department"].choices = [  # type: ignore[attr-defined]
+        # ``suggested`` (routing's top department) is preselected and
+        # marked, never forced: every other active department stays a choice.
+        choices = [
             (d.code, d.name) for d in Department.objects.active().exclude(code=owner)
         ]
+        self.fields["to_department"].choices = [  # type: ignore[attr-defined]
+            (code, gettext("%(name)s (suggested)") % {"name": name})
+            if code == suggested
+            else (code, name)
+            for code, name in choices
+        ]
+        if suggested in {code for code, _ in choices}:
+            self.initial.setdefault("to_department", suggested)
 
 
 class BulkHandOffForm(HandOffForm):
@@ -219,10 +265,26 @@ class OpenTicketForm(forms.Form):
     customer_timezone = forms.CharField(max_length=64, initial="UTC")
     channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
     external_ref = forms.CharField(max_length=128, required=False)
-    scenario = forms.CharField(max_length=64, required=False)
+    scenario = forms.ChoiceField(required=False, choices=[])
     priority = forms.ChoiceField(
         choices=[(p.value, p.value) for p in Priority], initial="normal"
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The catalogue's active scenarios (the service refuses others).
+        self.fields["scenario"].choices = scenario_choices(  # type: ignore[attr-defined]
+            blank=gettext("(none: triage later)")
+        )
+
+
+def ticket_scenario_choices(current: str) -> list[tuple[str, str]]:
+    """The change-scenario select: none, the active scenarios, and the
+    ticket's own if it is no longer active (shown, refused if chosen)."""
+    choices = scenario_choices(blank=gettext("(none)"))
+    if current and current not in {code for code, _ in choices}:
+        choices.insert(1, (current, gettext("%s (inactive)") % current))
+    return choices
 
 
 # --- the queue ----------------------------------------------------------------
@@ -258,6 +320,7 @@ class QueueAdmin(TicketDataAdmin):
     list_filter = [
         DepartmentQueueFilter,
         ClockStateFilter,
+        StalledFilter,
         "priority",
         "scenario",
         "channel",
@@ -334,7 +397,16 @@ class QueueAdmin(TicketDataAdmin):
     @admin.display(description="SLA (business time)", ordering="due_at")
     def sla(self, ticket: Any) -> str:
         css, text = countdown(self._response_clock(ticket), clock.now())
-        return format_html('<span class="baton-sla baton-{}">{}</span>', css, text)
+        chip = format_html('<span class="baton-sla baton-{}">{}</span>', css, text)
+        if is_stalled(ticket):
+            chip = format_html(
+                '{} <span class="baton-sla baton-stalled" title="{}">{}</span>',
+                chip,
+                gettext("No public activity for %(duration)s")
+                % {"duration": format_duration(clock.now() - ticket.last_public_at)},
+                gettext("stalled"),
+            )
+        return chip
 
     def get_urls(self) -> list[Any]:
         from django.urls import path
@@ -344,7 +416,12 @@ class QueueAdmin(TicketDataAdmin):
                 "open/",
                 self.admin_site.admin_view(self.open_ticket_view),
                 name="tickets_queueticket_open",
-            )
+            ),
+            path(
+                "<uuid:ticket_id>/attachments/<uuid:attachment_id>/",
+                self.admin_site.admin_view(self.attachment_view),
+                name="tickets_queueticket_attachment",
+            ),
         ]
         return extra + super().get_urls()
 
@@ -390,6 +467,23 @@ class QueueAdmin(TicketDataAdmin):
             else 200,
         )
 
+    def attachment_view(
+        self, request: HttpRequest, ticket_id: Any, attachment_id: Any
+    ) -> HttpResponseBase:
+        """Download one of the ticket's files (internal ones too) for staff
+        who may see the ticket; otherwise 404, as for a missing one."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        missing = gettext("That file does not exist or is not yours to see.")
+        try:
+            ticket_pk = selectors.require_visible(request.user, ticket_id)
+            attachment = attachments.attached_file(
+                ticket_pk, attachment_id, customer_only=False
+            )
+        except TicketError:
+            raise Http404(missing) from None
+        return attachments.download_response(attachment)
+
     # counts per clock state above the list
     def changelist_view(
         self, request: HttpRequest, extra_context: Any = None
@@ -411,7 +505,8 @@ class QueueAdmin(TicketDataAdmin):
                 **{
                     ("no_sla" if name == "none" else name): Count("pk", filter=q)
                     for name, q in conditions.items()
-                }
+                },
+                stalled=Count("pk", filter=stalled_condition()),
             )
         context = {
             **(extra_context or {}),
@@ -476,8 +571,27 @@ class QueueAdmin(TicketDataAdmin):
         for line in failed:
             self.message_user(request, line, messages.ERROR)
 
-    # the ticket page
+    # the ticket page. CSRF is checked by ``_ticket_page``, after the
+    # body's size: the check reads the form, which would spool a body of
+    # any size to disk first.
+    @method_decorator(csrf_exempt)
     def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        if request.method == "POST" and self.has_view_permission(request):
+            try:
+                attachments.check_body_size(request.META, files=MAX_ATTACHMENTS)
+            except TicketError as failure:  # refused unread: nothing kept
+                self.message_user(request, failure.message, messages.ERROR)
+                return HttpResponseRedirect(request.path, status=303)
+        return self._ticket_page(request, object_id, form_url, extra_context)
+
+    @method_decorator(csrf_protect)
+    def _ticket_page(
         self,
         request: HttpRequest,
         object_id: str,
@@ -496,6 +610,7 @@ class QueueAdmin(TicketDataAdmin):
             ) from None
         status = 200
         customer_link = ""
+        posted: dict[str, str] = {}
         if request.method == "POST":
             if not self.has_work_permission(request):
                 return HttpResponse("You cannot work tickets.", status=403)
@@ -503,12 +618,17 @@ class QueueAdmin(TicketDataAdmin):
             if isinstance(outcome, HttpResponse):
                 return outcome
             status, customer_link = outcome
+            if status >= 400:
+                # Keep what was typed (a refused file, a stale version...).
+                posted = {
+                    "action": request.POST.get("action", ""),
+                    "body": request.POST.get("body", ""),
+                }
             ticket = selectors.ticket_get(request.user, object_id)
+        context = self._ticket_context(request, ticket, customer_link)
+        context["posted"] = posted
         response = TemplateResponse(
-            request,
-            "admin/tickets/queue/ticket.html",
-            self._ticket_context(request, ticket, customer_link),
-            status=status,
+            request, "admin/tickets/queue/ticket.html", context, status=status
         )
         # Render now, inside the viewer's timezone: activating it for the
         # thread would leak into the next request that thread serves.
@@ -541,10 +661,23 @@ class QueueAdmin(TicketDataAdmin):
         if command is None:
             self.message_user(request, "Unknown action.", messages.ERROR)
             return 400, ""
+        # Files go with a reply or a note: stored as the user's uploads and
+        # attached by the same command; kept only if the command is stored.
+        stored: list[Any] = []
         try:
             fields: dict[str, Any] = {
-                name: data.get(name, "") for name in command.fields
+                name: data.get(name, "")
+                for name in command.fields
+                if name != "attachments"
             }
+            uploads = request.FILES.getlist("attachments")
+            if uploads and "attachments" in command.fields:
+                stored = attachments.store_all(
+                    uploads,
+                    uploader=attachments.uploader_key(principal, ticket.pk),
+                    uploaded_by=principal.name,
+                )
+                fields["attachments"] = [a.id for a in stored]
             services.ticket_command(
                 command.name,
                 principal=principal,
@@ -552,7 +685,14 @@ class QueueAdmin(TicketDataAdmin):
                 expected_version=version,
                 **fields,
             )
-        except (VersionMismatch, ConcurrencyConflict):
+        except TicketError as failure:  # refused: no event, so keep no file
+            attachments.discard(stored)
+            return self._refused(request, failure)
+        self.message_user(request, "Done.", messages.SUCCESS)
+        return HttpResponseRedirect(request.path)
+
+    def _refused(self, request: HttpRequest, failure: TicketError) -> Any:
+        if isinstance(failure, VersionMismatch | ConcurrencyConflict):
             self.message_user(
                 request,
                 "Someone else changed this ticket while you were looking at it. "
@@ -561,11 +701,25 @@ class QueueAdmin(TicketDataAdmin):
                 messages.ERROR,
             )
             return 409, ""
-        except TicketError as error:
-            self.message_user(request, error.message, messages.ERROR)
-            return 400, ""
-        self.message_user(request, "Done.", messages.SUCCESS)
-        return HttpResponseRedirect(request.path)
+        self.message_user(request, failure.message, messages.ERROR)
+        return 400, ""
+
+    def _routing_context(self, request: HttpRequest, ticket: Any) -> dict[str, Any]:
+        """The hand-off and assign forms with routing's advice preselected:
+        the top department and the suggested agent. No advice (routing
+        off or failing, the ticket not open): the forms work as before."""
+        suggestions: Suggestions | None = None
+        if ticket.status in OPEN_STATUSES and self.has_work_permission(request):
+            suggestions = advice(ticket.pk)
+        top = suggestions.top if suggestions is not None else None
+        assignees = suggestions.assignees if suggestions is not None else ()
+        return {
+            "hand_off_form": HandOffForm(
+                owner=ticket.owner, suggested=top.code if top is not None else ""
+            ),
+            "routing": suggestions,
+            "suggested_agent": assignees[0] if assignees else None,
+        }
 
     def _ticket_context(
         self, request: HttpRequest, ticket: Any, customer_link: str
@@ -573,7 +727,13 @@ class QueueAdmin(TicketDataAdmin):
         now = clock.now()
         zone = viewer_zone(request.user)
         clocks = [(c, *countdown(c, now)) for c in ticket.clocks.all()]
-        entries = TimelineEntry.objects.filter(ticket_id=ticket.pk).order_by("version")
+        files = attachments.entry_files(ticket.pk, customer_only=False)
+        entries = [
+            (entry, files.get(entry.version, []))
+            for entry in TimelineEntry.objects.filter(ticket_id=ticket.pk).order_by(
+                "version"
+            )
+        ]
         members = (
             Department.objects.get(code=ticket.owner).memberships.select_related("user")
             if Department.objects.filter(code=ticket.owner).exists()
@@ -586,10 +746,15 @@ class QueueAdmin(TicketDataAdmin):
             "ticket": ticket,
             "clocks": clocks,
             "entries": entries,
-            "hand_off_form": HandOffForm(owner=ticket.owner),
+            **self._routing_context(request, ticket),
+            "scenario_choices": ticket_scenario_choices(ticket.scenario),
             "members": members,
             "priorities": [p.value for p in Priority],
-            "root_causes": [c.value for c in RootCause],
+            # No root cause is preselected (the form starts on "choose").
+            "root_causes": [
+                (c.value, c.value.replace("_", " ").capitalize()) for c in RootCause
+            ],
+            "known_problem": known_problem(ticket.pk),
             "can_work": self.has_work_permission(request),
             "customer_link": customer_link,
             "viewer_timezone": zone.key,

@@ -6,7 +6,10 @@ that keeps guessing gets 429."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
+from django.http import HttpResponseBase
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import Throttled
@@ -14,8 +17,18 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from tickets import services
+from tickets import attachments, services
 from tickets.api import serializers as s
+from tickets.api.attachment_views import (
+    DOWNLOAD_RESPONSES,
+    UPLOAD_PARSERS,
+    UPLOAD_REFUSALS,
+    UPLOAD_SCHEMA,
+    DownloadNegotiation,
+    SizeCheckedUpload,
+    upload_response,
+    uploaded_file,
+)
 from tickets.api.authentication import CountingRateThrottle
 from tickets.api.views import IDEMPOTENCY_KEY, BaseApi
 from tickets.commands import CUSTOMER_ACTIONS, Command
@@ -26,7 +39,7 @@ from tickets.customer import (
     record_failure,
     ticket_for_token,
 )
-from tickets.domain import TicketNotFound
+from tickets.domain import TicketClosed, TicketNotFound, TicketResolved
 from tickets.models import TicketSummary
 
 #: A wrong, revoked or expired link is a 404; the hook (config.openapi)
@@ -136,3 +149,61 @@ def public_command(
 
 PublicReplyApi = public_command("reply")
 PublicRatingApi = public_command("rate", PublicRatingInputSerializer)
+
+
+class PublicAttachmentUploadApi(SizeCheckedUpload, PublicApi):
+    parser_classes = UPLOAD_PARSERS
+
+    @extend_schema(
+        operation_id="public_attachment_upload",
+        summary="Upload a file to send with your next message",
+        description="Stores the file for this ticket's customer; send it by "
+        "listing its id in `attachments` of your next reply.",
+        auth=[],
+        request=UPLOAD_SCHEMA["request"],
+        responses={
+            **UPLOAD_SCHEMA["responses"],
+            400: s.problems(*UPLOAD_REFUSALS, "ticket_resolved", "ticket_closed"),
+            **LINK_NOT_FOUND,
+        },
+    )
+    def post(self, request: Request, token: str) -> Response:
+        ticket = self.ticket(request, token)
+        if ticket.status == "closed":
+            raise TicketClosed(_("This request is closed."))
+        if ticket.status == "resolved":
+            raise TicketResolved(
+                _("This request is resolved: files go with a message.")
+            )
+        upload = uploaded_file(request)
+        attachment = attachments.store(
+            upload,
+            filename=upload.name or "",
+            declared_type=upload.content_type or "",
+            uploader=attachments.uploader_key(
+                customer_principal(ticket), ticket.ticket_id
+            ),
+            uploaded_by=ticket.customer_name or ticket.customer_ref,
+        )
+        return upload_response(attachment)
+
+
+class PublicAttachmentDownloadApi(DownloadNegotiation, PublicApi):
+    @extend_schema(
+        operation_id="public_attachment_download",
+        summary="Download a file of your request",
+        auth=[],
+        responses={
+            **DOWNLOAD_RESPONSES,
+            404: s.problems("ticket_not_found", "attachment_not_found"),
+        },
+    )
+    def get(
+        self, request: Request, token: str, attachment_id: UUID
+    ) -> HttpResponseBase:
+        ticket = self.ticket(request, token)
+        # An internal note's file: the same answer as no file at all.
+        attachment = attachments.attached_file(
+            ticket.ticket_id, attachment_id, customer_only=True
+        )
+        return attachments.download_response(attachment)

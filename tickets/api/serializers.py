@@ -230,6 +230,16 @@ class CustomerLinkInputSerializer(serializers.Serializer[Any]):
         return value
 
 
+class CustomerFileSerializer(serializers.Serializer[Any]):
+    """A file the customer may download (from their link's
+    ``attachments/<id>/``; staff from the ticket's)."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+
+
 class CustomerMessageSerializer(serializers.Serializer[Any]):
     at = serializers.DateTimeField()
     at_local = serializers.CharField()
@@ -238,6 +248,7 @@ class CustomerMessageSerializer(serializers.Serializer[Any]):
     kind = serializers.CharField()
     text = serializers.CharField()
     body = serializers.CharField(allow_blank=True)
+    attachments = CustomerFileSerializer(many=True)
 
 
 class CustomerRatingSerializer(serializers.Serializer[Any]):
@@ -281,6 +292,10 @@ class CustomerTimelineSerializer(serializers.Serializer[Any]):
     ticket_rating = CustomerRatingSerializer(allow_null=True)
     can_rate_ticket = serializers.BooleanField()
     can_reply = serializers.BooleanField()
+    attachments = CustomerFileSerializer(
+        many=True,
+        help_text="Every file the customer may see, the opening message's too.",
+    )
 
 
 class EventSerializer(serializers.Serializer[Any]):

@@ -3,7 +3,13 @@ from collections.abc import Iterable
 from django.urls import URLPattern, path
 
 from tickets import commands
-from tickets.api import public_views, views, webhook_views
+from tickets.api import (
+    attachment_views,
+    notification_views,
+    public_views,
+    views,
+    webhook_views,
+)
 
 
 def command_paths(
@@ -24,6 +30,15 @@ urlpatterns = [
     path("tickets/<uuid:ticket_id>/", views.TicketDetailApi.as_view(), name="ticket"),
     *command_paths(),
     path("tickets/<uuid:ticket_id>/timeline/", views.TicketTimelineApi.as_view()),
+    path("attachments/", attachment_views.AttachmentUploadApi.as_view()),
+    path(
+        "tickets/<uuid:ticket_id>/attachments/",
+        attachment_views.TicketAttachmentListApi.as_view(),
+    ),
+    path(
+        "tickets/<uuid:ticket_id>/attachments/<uuid:attachment_id>/",
+        attachment_views.TicketAttachmentDownloadApi.as_view(),
+    ),
     path("tickets/<uuid:ticket_id>/events/", views.TicketEventsApi.as_view()),
     path(
         "tickets/<uuid:ticket_id>/customer-link/", views.TicketCustomerLinkApi.as_view()
@@ -33,7 +48,16 @@ urlpatterns = [
     path(
         "public/timeline/<str:token>/ratings/", public_views.PublicRatingApi.as_view()
     ),
+    path(
+        "public/timeline/<str:token>/attachments/",
+        public_views.PublicAttachmentUploadApi.as_view(),
+    ),
+    path(
+        "public/timeline/<str:token>/attachments/<uuid:attachment_id>/",
+        public_views.PublicAttachmentDownloadApi.as_view(),
+    ),
     path("events/", views.EventLogApi.as_view(), name="events"),
+    path("me/notifications/", notification_views.MyNotificationSettingsApi.as_view()),
     path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>/", webhook_views.WebhookDetailApi.as_view()),
 ]

@@ -23,7 +23,7 @@ from tickets import selectors, services
 from tickets.api import serializers as s
 from tickets.api.idempotency import idempotent
 from tickets.application import CommandResult, get_tickets_application
-from tickets.commands import Command
+from tickets.commands import ATTACHMENT_REFUSALS, Command
 from tickets.commands.inputs import TicketOpenInputSerializer
 from tickets.customer import (
     customer_link_path,
@@ -243,6 +243,8 @@ class TicketListCreateApi(BaseApi):
                 "unknown_department",
                 "department_inactive",
                 "front_line_ambiguous",
+                "unknown_scenario",
+                *ATTACHMENT_REFUSALS,
             ),
             403: s.problems("not_permitted"),
         },

@@ -38,7 +38,9 @@ from tickets.commands.references import (
     agent_ref,
     department_ref,
     department_timezones,
+    scenario_code,
 )
+from tickets.routing import suggested_department
 
 
 class Who(StrEnum):
@@ -123,6 +125,28 @@ def rate(
         )
 
 
+def hand_off(
+    invocation: Invocation,
+    /,
+    *,
+    to: Any,
+    reason: str,
+    routing: Callable[[UUID], str] | None = None,
+) -> UUID:
+    """Hand off, recording the department routing suggests at this moment
+    (``routing``: ``tickets.routing.suggested_department``; None: no
+    suggestion recorded, as in generated histories)."""
+    ticket = invocation.ticket
+    return ticket.hand_off(
+        to=to,
+        reason=reason,
+        actor=invocation.actor,
+        at=invocation.at,
+        sla=invocation.sla,
+        suggested_department=routing(ticket.id) if routing is not None else "",
+    )
+
+
 def reopen(
     invocation: Invocation,
     /,
@@ -158,6 +182,12 @@ def decide_dispute(invocation: Invocation, /, **inputs: Any) -> None:
 
 #: The rules a command on a ticket that must be open for work refuses by.
 OPEN_FOR_WORK = ("ticket_resolved", "ticket_closed", "invalid_characters")
+#: The rules a command carrying attachments refuses by (besides its own).
+ATTACHMENT_REFUSALS = (
+    "unknown_attachment",
+    "ticket_attachments_full",
+    "too_many_attachments",
+)
 #: The rules a rating (staff or customer) refuses by.
 RATING_REFUSALS = (
     "ticket_closed",
@@ -174,7 +204,7 @@ DISPUTE_REFUSALS = ("ticket_closed", "invalid_characters")
 TABLE: tuple[Command, ...] = (
     Command(
         name="hand_off",
-        call=aggregate("hand_off", sla=True),
+        call=hand_off,
         who=Who.STAFF,
         input=inputs.HandOffInputSerializer,
         summary="Hand the ticket to another department (starts its response clock)",
@@ -187,6 +217,7 @@ TABLE: tuple[Command, ...] = (
             "unknown_department",
         ),
         resolve={"to_department": ("to", department_ref)},
+        context={"routing": lambda: suggested_department},
         admin_action="hand_off",
     ),
     Command(
@@ -196,7 +227,7 @@ TABLE: tuple[Command, ...] = (
         input=inputs.BodyInputSerializer,
         summary="Reply publicly to the customer (owner only)",
         path="responses/",
-        refusals=OPEN_FOR_WORK,
+        refusals=(*OPEN_FOR_WORK, *ATTACHMENT_REFUSALS),
         admin_action="respond",
     ),
     Command(
@@ -206,7 +237,7 @@ TABLE: tuple[Command, ...] = (
         input=inputs.BodyInputSerializer,
         summary="Add an internal note (never shown to customers)",
         path="notes/",
-        refusals=OPEN_FOR_WORK,
+        refusals=(*OPEN_FOR_WORK, *ATTACHMENT_REFUSALS),
         admin_action="note",
     ),
     Command(
@@ -216,14 +247,14 @@ TABLE: tuple[Command, ...] = (
         input=inputs.BodyInputSerializer,
         summary="Record the customer's message (ends waiting, resumes clocks)",
         path="customer-replies/",
-        refusals=OPEN_FOR_WORK,
+        refusals=(*OPEN_FOR_WORK, *ATTACHMENT_REFUSALS),
         customer_action="reply",
     ),
     Command(
         name="wait",
         call=aggregate("wait_on_customer"),
         who=Who.STAFF,
-        input=inputs.ReasonInputSerializer,
+        input=inputs.WaitInputSerializer,
         summary="Start waiting on the customer (pauses clocks)",
         path="waiting/",
         refusals=(*OPEN_FOR_WORK, "already_waiting"),
@@ -246,7 +277,7 @@ TABLE: tuple[Command, ...] = (
         input=inputs.ResolveInputSerializer,
         summary="Resolve the ticket with a root cause",
         path="resolve/",
-        refusals=OPEN_FOR_WORK,
+        refusals=(*OPEN_FOR_WORK, "root_cause_detail_not_allowed"),
         admin_action="resolve",
     ),
     Command(
@@ -303,7 +334,8 @@ TABLE: tuple[Command, ...] = (
         input=inputs.ScenarioInputSerializer,
         summary="Change the business scenario",
         path="scenario/",
-        refusals=(*OPEN_FOR_WORK, "no_change"),
+        refusals=(*OPEN_FOR_WORK, "unknown_scenario", "no_change"),
+        resolve={"scenario": ("scenario", scenario_code)},
         admin_action="scenario",
     ),
     Command(
@@ -373,6 +405,7 @@ CUSTOMER_ACTIONS: dict[str, Command] = {
 __all__ = [
     "ADD_NOTE",
     "ADMIN_ACTIONS",
+    "ATTACHMENT_REFUSALS",
     "COMMANDS",
     "CUSTOMER_ACTIONS",
     "HAND_OFF",

@@ -17,6 +17,7 @@ from rest_framework import serializers
 
 from departments.models import CODE_PATTERN
 from tickets.domain import (
+    MAX_ATTACHMENTS,
     MAX_COMMENT,
     MAX_EXTERNAL_REF,
     MAX_REASON,
@@ -29,6 +30,7 @@ from tickets.domain import (
     DisputeSubject,
     Priority,
     RootCause,
+    Ticket,
 )
 
 #: The domain strips text before it checks it, so "required" means "holds
@@ -167,6 +169,16 @@ def _scenario(**kwargs: Any) -> serializers.CharField:
     )
 
 
+def _attachments() -> Any:
+    return serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        max_length=MAX_ATTACHMENTS,
+        help_text="Ids of your uploads (POST /api/v1/attachments/) to attach "
+        f"(at most {MAX_ATTACHMENTS}).",
+    )
+
+
 class TicketOpenInputSerializer(serializers.Serializer[Any]):
     subject = _required_text(MAX_SUBJECT)
     description = _text(MAX_TEXT)
@@ -197,6 +209,7 @@ class TicketOpenInputSerializer(serializers.Serializer[Any]):
         allow_null=True,
         help_text="Front-line department code; defaults to yours or the only one.",
     )
+    attachments = _attachments()
 
 
 class HandOffInputSerializer(serializers.Serializer[Any]):
@@ -206,12 +219,24 @@ class HandOffInputSerializer(serializers.Serializer[Any]):
 
 class BodyInputSerializer(serializers.Serializer[Any]):
     body = _required_text(MAX_TEXT)
+    attachments = _attachments()
 
 
 class ReasonInputSerializer(serializers.Serializer[Any]):
     """An optional reason (waiting on the customer)."""
 
     reason = _text(MAX_REASON)
+
+
+class WaitInputSerializer(serializers.Serializer[Any]):
+    """Waiting on the customer: what they are asked for (shown to them and
+    emailed) and, optionally, why (staff only)."""
+
+    request = _text(
+        MAX_REASON,
+        help_text="What the customer is asked for; shown to them.",
+    )
+    reason = _text(MAX_REASON, help_text="Why, for staff only.")
 
 
 class RequiredReasonInputSerializer(serializers.Serializer[Any]):
@@ -225,8 +250,26 @@ class EmptyInputSerializer(serializers.Serializer[Any]):
 
 
 class ResolveInputSerializer(serializers.Serializer[Any]):
+    """There is no default root cause: the one figure meant for Product
+    must not lean towards whatever a form preselects."""
+
     resolution = _required_text(MAX_TEXT, help_text="What was done.")
-    root_cause = serializers.ChoiceField(choices=[c.value for c in RootCause])
+    root_cause = serializers.ChoiceField(
+        choices=[c.value for c in RootCause],
+        help_text="Why the customer had the problem (no default).",
+    )
+    product_area = _text(
+        Ticket.Resolved.MAX_PRODUCT_AREA,
+        help_text="Which part of the product or process, e.g. 'Billing / "
+        "invoices'. Only with the root causes "
+        + " and ".join(Ticket.Resolved.DETAILED_CAUSES)
+        + " (400 root_cause_detail_not_allowed otherwise).",
+    )
+    root_cause_detail = _text(
+        MAX_REASON,
+        help_text="What exactly went wrong, for Product. Same rule as product_area "
+        "(whether it says something is the domain's rule).",
+    )
 
 
 class AssignInputSerializer(serializers.Serializer[Any]):

@@ -1,6 +1,7 @@
 """How command inputs that name something are resolved: a department code
-to a ``DepartmentRef``, a user id to an ``AgentRef`` (``InvalidInput`` with
-a stable code when there is none). Re-exported by ``tickets.services``."""
+to a ``DepartmentRef``, a user id to an ``AgentRef``, a scenario to its
+catalogue code (``InvalidInput`` with a stable code when there is none).
+Re-exported by ``tickets.services``."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from departments.models import Department
-from departments.selectors import memberships_for_user
-from tickets.domain import AgentRef, DepartmentRef, InvalidInput
+from departments.selectors import active_scenario_code, memberships_for_user
+from tickets.domain import SCENARIO_RE, AgentRef, DepartmentRef, InvalidInput
 
 
 def department_ref(code: str, *, field: str = "to_department") -> DepartmentRef:
@@ -43,6 +44,24 @@ def agent_ref(agent_id: Any) -> AgentRef:
         name=user.get_full_name() or user.get_username(),
         departments=frozenset(m.department.code for m in memberships_for_user(user)),
     )
+
+
+def scenario_code(code: Any) -> str:
+    """The catalogue's code for a scenario given in any case: an active
+    catalogue entry, or "" (no scenario: left for triage). Anything else is
+    refused with ``unknown_scenario`` (an unknown or inactive code)."""
+    text = str(code or "").strip()
+    if not text:
+        return ""
+    # Not even shaped like a code (NUL, spaces...): it cannot be one.
+    found = active_scenario_code(text) if SCENARIO_RE.match(text) else None
+    if found is None:
+        raise InvalidInput(
+            f"There is no active scenario {text!r} in the catalogue.",
+            field="scenario",
+            code="unknown_scenario",
+        )
+    return found
 
 
 def department_timezones() -> dict[str, str]:

@@ -36,6 +36,10 @@ Where to find a rule and its event (each command sits beside its event):
                      (started, paused, resumed and stopped by the commands
                      above), record_sla_warning/SLAWarningIssued,
                      record_sla_breach/SLABreached
+``journeys.py``      record_stall/StintStalled (an open stint quiet past
+                     its department's limit), abandon (closes a ticket
+                     waiting on the customer past its limit: Closed with
+                     reason ``abandoned``)
 ``ticket.py``        ``Ticket``: the mixins above composed into one aggregate;
                      each mixin's event is ``Ticket.<Name>`` (same class)
 ===================  =========================================================
@@ -66,7 +70,11 @@ Rules (each violation raises a :class:`TicketError` subclass with a stable
 * a clock's warning and breach are recorded once each, for a running clock
   from its warning or due time on, never a warning after the breach; a
   clock strictly past its due time when it pauses or stops is breached
-  [clock_events, clocks].
+  [clock_events, clocks];
+* a stint's stall is recorded by the system once per quiet period, for the
+  current stint of a ticket not waiting on the customer; only the system
+  closes a ticket as abandoned, and only while it waits on the customer
+  [journeys].
 
 Every event carries the acting principal (:class:`Actor`) and a timezone-
 aware UTC ``timestamp`` supplied by the caller's clock, never read here.
@@ -117,10 +125,13 @@ from tickets.domain.errors import (
     UnknownDispute,
     UnknownHandoff,
 )
+from tickets.domain.journeys import ABANDONED
 from tickets.domain.state import Dispute, Stint, TicketEvent
 from tickets.domain.ticket import Ticket
 from tickets.domain.vocabulary import (
+    ATTACHMENT_KEYS,
     CONTROL_CHARACTERS,
+    MAX_ATTACHMENTS,
     MAX_COMMENT,
     MAX_EXTERNAL_REF,
     MAX_REASON,
@@ -141,8 +152,11 @@ from tickets.domain.vocabulary import (
 )
 
 __all__ = [
+    "ABANDONED",
+    "ATTACHMENT_KEYS",
     "CONTROL_CHARACTERS",
     "ERROR_CODES",
+    "MAX_ATTACHMENTS",
     "MAX_COMMENT",
     "MAX_EXTERNAL_REF",
     "MAX_REASON",

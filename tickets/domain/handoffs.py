@@ -4,6 +4,7 @@ owning department."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID, uuid4
 
 from tickets.domain.actors import Actor, AgentRef, DepartmentRef
@@ -20,6 +21,11 @@ from tickets.domain.vocabulary import MAX_SHORT, Status, StintOutcome, event_top
 from tickets.domain.waiting import Waiting
 
 
+def upcast_suggestion(state: dict[str, Any]) -> None:
+    """Upcaster for handoffs stored before routing suggestions: none."""
+    state.setdefault("suggested_department", "")
+
+
 class Handoffs(Waiting):
     """Ticket commands that change who works the ticket."""
 
@@ -34,9 +40,13 @@ class Handoffs(Waiting):
         to_department_name: str
         to_department_timezone: str
         reason: str
+        #: The department routing suggested when the handoff was made (empty:
+        #: none), so acting against the suggestion can be measured.
+        suggested_department: str
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = upcast_timezone("to_department_timezone")
+        upcast_v2_v3 = staticmethod(upcast_suggestion)
 
         def apply(self, ticket: TicketState) -> None:
             ticket._end_stint(self.timestamp, StintOutcome.HANDED_ON)
@@ -60,12 +70,15 @@ class Handoffs(Waiting):
         actor: Actor,
         at: datetime,
         sla: SLAPort | None = None,
+        suggested_department: str = "",
     ) -> UUID:
         """Hand the ticket to another department, which now owns it.
 
         Only the owner may hand off; the target must be active and not the
         owner; a reason is required. Ends any waiting on the customer.
-        Returns the new handoff (stint) id."""
+        ``suggested_department``: the department routing suggested at that
+        moment (recorded, never enforced). Returns the new handoff (stint)
+        id."""
         self._require_open_for_work()
         self._require_owner(actor, "hand off")
         if to.code == self.owner:
@@ -94,6 +107,9 @@ class Handoffs(Waiting):
             to_department_name=to.name,
             to_department_timezone=to.timezone,
             reason=clean_reason,
+            suggested_department=_text(
+                suggested_department, "suggested_department", 16, required=False
+            ).upper(),
         )
         self._stop_stint_clocks(sla, from_stint_id, StintOutcome.HANDED_ON, actor, at)
         self._start_stint_clocks(sla, handoff_id, actor, at)

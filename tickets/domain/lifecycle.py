@@ -5,7 +5,7 @@ scenario changed on the way."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 from uuid import UUID, uuid4
 
 from eventsourcing.domain import Aggregate
@@ -14,12 +14,19 @@ from tickets.domain.actors import Actor, DepartmentRef
 from tickets.domain.clocks import SLAPort
 from tickets.domain.errors import (
     DepartmentInactive,
+    InvalidInput,
     NoChange,
     NotPermitted,
     TicketNotResolved,
 )
-from tickets.domain.state import TicketEvent, TicketState, upcast_timezone
+from tickets.domain.state import (
+    TicketEvent,
+    TicketState,
+    upcast_attachments,
+    upcast_timezone,
+)
 from tickets.domain.validation import (
+    _attachments,
     _choice,
     _instant,
     _reason,
@@ -29,6 +36,7 @@ from tickets.domain.validation import (
 )
 from tickets.domain.vocabulary import (
     MAX_EXTERNAL_REF,
+    MAX_REASON,
     MAX_SHORT,
     MAX_SUBJECT,
     MAX_TEXT,
@@ -73,9 +81,11 @@ class Lifecycle(Waiting):
         department: str
         department_name: str
         department_timezone: str
+        attachments: list[dict[str, Any]]
 
-        class_version = 2
+        class_version = 3
         upcast_v1_v2 = upcast_timezone("department_timezone")
+        upcast_v2_v3 = staticmethod(upcast_attachments)
 
         def apply(self, ticket: TicketState) -> None:
             ticket.subject = self.subject
@@ -126,6 +136,7 @@ class Lifecycle(Waiting):
         at: datetime,
         ticket_id: UUID | None = None,
         sla: SLAPort | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> Self:
         """Open a ticket owned by ``front_line``, which must be an active
         front-line department, and start the front line's response clock
@@ -166,6 +177,7 @@ class Lifecycle(Waiting):
             department=front_line.code,
             department_name=front_line.name,
             department_timezone=front_line.timezone,
+            attachments=_attachments(attachments),
         )
         assert ticket.current_stint_id is not None
         ticket._start_stint_clocks(sla, ticket.current_stint_id, actor, at)
@@ -182,6 +194,10 @@ class Lifecycle(Waiting):
         TOPIC = event_topic("Responded")
         stint_id: UUID
         body: str
+        attachments: list[dict[str, Any]]
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_attachments)
 
         def apply(self, ticket: TicketState) -> None:
             stint = ticket.stints[self.stint_id]
@@ -190,7 +206,13 @@ class Lifecycle(Waiting):
                 stint.outcome = stint.outcome or StintOutcome.RESPONDED
 
     def respond(
-        self, *, body: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+        self,
+        *,
+        body: str,
+        actor: Actor,
+        at: datetime,
+        sla: SLAPort | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> None:
         """Reply publicly to the customer; owner only. The stint's first
         response stops its response clock."""
@@ -204,6 +226,7 @@ class Lifecycle(Waiting):
             at,
             stint_id=stint_id,
             body=_text(body, "body", MAX_TEXT),
+            attachments=_attachments(attachments),
         )
         self._stop_clocks(sla, [stint_id], StintOutcome.RESPONDED, actor, at)
 
@@ -212,30 +235,61 @@ class Lifecycle(Waiting):
 
         TOPIC = event_topic("NoteAdded")
         body: str
+        attachments: list[dict[str, Any]]
 
-    def add_note(self, *, body: str, actor: Actor, at: datetime) -> None:
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_attachments)
+
+    def add_note(
+        self,
+        *,
+        body: str,
+        actor: Actor,
+        at: datetime,
+        attachments: list[dict[str, Any]] | None = None,
+    ) -> None:
         """Add an internal note (never shown to customers); staff of a
         department that has handled the ticket only."""
         self._require_open_for_work()
         if actor.kind == ActorKind.CUSTOMER:
             raise NotPermitted("Customers cannot add internal notes.")
         self._require_involved(actor, "add a note")
-        self._trigger(self.NoteAdded, actor, at, body=_text(body, "body", MAX_TEXT))
+        self._trigger(
+            self.NoteAdded,
+            actor,
+            at,
+            body=_text(body, "body", MAX_TEXT),
+            attachments=_attachments(attachments),
+        )
 
     class CustomerReplied(TicketEvent):
         """The customer wrote to the ticket."""
 
         TOPIC = event_topic("CustomerReplied")
         body: str
+        attachments: list[dict[str, Any]]
+
+        class_version = 2
+        upcast_v1_v2 = staticmethod(upcast_attachments)
 
     def record_customer_reply(
-        self, *, body: str, actor: Actor, at: datetime, sla: SLAPort | None = None
+        self,
+        *,
+        body: str,
+        actor: Actor,
+        at: datetime,
+        sla: SLAPort | None = None,
+        attachments: list[dict[str, Any]] | None = None,
     ) -> None:
         """Record the customer's message; it ends any waiting on them and
         resumes the paused clocks."""
         self._require_open_for_work()
         self._trigger(
-            self.CustomerReplied, actor, at, body=_text(body, "body", MAX_TEXT)
+            self.CustomerReplied,
+            actor,
+            at,
+            body=_text(body, "body", MAX_TEXT),
+            attachments=_attachments(attachments),
         )
         if self.status == Status.WAITING:
             self._end_waiting(sla, actor, at, cause="customer_replied")
@@ -249,6 +303,21 @@ class Lifecycle(Waiting):
         stint_id: UUID
         resolution: str
         root_cause: str
+        product_area: str
+        root_cause_detail: str
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Resolutions stored before root causes could be detailed."""
+            state.setdefault("product_area", "")
+            state.setdefault("root_cause_detail", "")
+
+        #: The root causes that may name a product area and a detail (what
+        #: Product or the process owner needs to act on).
+        DETAILED_CAUSES = (RootCause.PRODUCT_DEFECT.value, RootCause.PROCESS.value)
+        MAX_PRODUCT_AREA = 100
 
         def apply(self, ticket: TicketState) -> None:
             ticket._end_stint(self.timestamp, StintOutcome.RESOLVED)
@@ -264,20 +333,48 @@ class Lifecycle(Waiting):
         actor: Actor,
         at: datetime,
         sla: SLAPort | None = None,
+        product_area: str = "",
+        root_cause_detail: str = "",
     ) -> None:
         """Mark the problem solved; owner only. Stops the stint's clocks and
-        the ticket-level resolution clock."""
+        the ticket-level resolution clock. There is no default root cause.
+        A product area and a free-text detail may be given only with the
+        root causes ``product_defect`` and ``process`` (InvalidInput
+        ``root_cause_detail_not_allowed`` otherwise)."""
         self._require_open_for_work()
         self._require_owner(actor, "resolve")
         stint_id = self.current_stint_id
         assert stint_id is not None
+        cause = _choice(root_cause, RootCause, "root_cause")
+        area = " ".join(
+            _text(
+                product_area,
+                "product_area",
+                self.Resolved.MAX_PRODUCT_AREA,
+                required=False,
+            ).split()
+        )
+        detail = _text(
+            root_cause_detail, "root_cause_detail", MAX_REASON, required=False
+        )
+        if cause not in self.Resolved.DETAILED_CAUSES:
+            for name, value in (("product_area", area), ("root_cause_detail", detail)):
+                if value:
+                    raise InvalidInput(
+                        f"{name} can be given only with the root causes "
+                        f"{' or '.join(self.Resolved.DETAILED_CAUSES)}.",
+                        field=name,
+                        code="root_cause_detail_not_allowed",
+                    )
         self._trigger(
             self.Resolved,
             actor,
             at,
             stint_id=stint_id,
             resolution=_text(resolution, "resolution", MAX_TEXT),
-            root_cause=_choice(root_cause, RootCause, "root_cause"),
+            root_cause=cause,
+            product_area=area,
+            root_cause_detail=detail,
         )
         self._stop_stint_clocks(sla, stint_id, StintOutcome.RESOLVED, actor, at)
         self._stop_clocks(sla, [self.id], StintOutcome.RESOLVED, actor, at)
@@ -342,11 +439,25 @@ class Lifecycle(Waiting):
         self._start_stint_clocks(sla, self.current_stint_id, actor, at)
 
     class Closed(TicketEvent):
-        """The ticket is final; nothing more can happen to it."""
+        """The ticket is final; nothing more can happen to it. ``reason``:
+        empty when closed after its resolution, ``abandoned`` when the
+        customer never answered (``journeys.abandon``: that ends the stint
+        ``stint_id``, with outcome ``abandoned``; None after a resolution)."""
 
         TOPIC = event_topic("Closed")
+        reason: str
+        stint_id: UUID | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state.setdefault("reason", "")
+            state.setdefault("stint_id", None)
 
         def apply(self, ticket: TicketState) -> None:
+            if self.reason == StintOutcome.ABANDONED:
+                ticket._end_stint(self.timestamp, StintOutcome.ABANDONED)
             ticket.status = Status.CLOSED
 
     def close(self, *, actor: Actor, at: datetime) -> None:
@@ -355,7 +466,7 @@ class Lifecycle(Waiting):
         if self.status != Status.RESOLVED:
             raise TicketNotResolved("Only a resolved ticket can be closed.")
         self._require_owner_or_front_line(actor, "close")
-        self._trigger(self.Closed, actor, at)
+        self._trigger(self.Closed, actor, at, reason="", stint_id=None)
 
     # -- priority and scenario --------------------------------------------------
 

@@ -35,6 +35,21 @@ else:
     _AggregateForTyping = object
 
 
+def upcast_default(field_name: str, value: Any) -> Any:
+    """Upcaster for events stored before ``field_name`` existed: they
+    read it as ``value``."""
+
+    def upcast(state: dict[str, Any]) -> None:
+        state.setdefault(field_name, value)
+
+    return staticmethod(upcast)
+
+
+def upcast_attachments(state: dict[str, Any]) -> None:
+    """Upcaster for entries stored before files could be attached."""
+    state.setdefault("attachments", [])
+
+
 def upcast_timezone(field_name: str) -> Any:
     """Upcaster for events stored before departments' timezones were fixed
     in them: those stints are counted in UTC."""

@@ -9,6 +9,8 @@ Each mixin nests every event beside the command that triggers it:
 * ``Handoffs`` (handoffs.py): HandedOff, AgentAssigned;
 * ``Ratings`` (ratings.py): HandoffRated, ExperienceRated;
 * ``Disputes`` (disputes.py): DisputeOpened, DisputeDecided;
+* ``Journeys`` (journeys.py): StintStalled (and ``abandon``, which
+  records Lifecycle's Closed with reason ``abandoned``);
 * ``ClockKeeping`` (clock_events.py): ClockStarted, ClockPaused,
   ClockResumed, ClockStopped, SLAWarningIssued, SLABreached;
 * ``TicketState`` (state.py): the state, the guards and ``Ticket.Event``.
@@ -31,6 +33,7 @@ from eventsourcing.domain import Aggregate
 from tickets.domain.clock_events import ClockKeeping
 from tickets.domain.disputes import Disputes
 from tickets.domain.handoffs import Handoffs
+from tickets.domain.journeys import Journeys
 from tickets.domain.lifecycle import Lifecycle
 from tickets.domain.ratings import Ratings
 from tickets.domain.state import TicketState
@@ -39,6 +42,7 @@ from tickets.domain.waiting import Waiting
 
 
 class Ticket(
+    Journeys,
     Lifecycle,
     Handoffs,
     Waiting,

@@ -14,7 +14,13 @@ from enum import StrEnum
 from typing import Any
 
 from tickets.domain.errors import InvalidInput, InvalidScore, ReasonRequired
-from tickets.domain.vocabulary import CONTROL_CHARACTERS, MAX_REASON, SCENARIO_RE
+from tickets.domain.vocabulary import (
+    ATTACHMENT_KEYS,
+    CONTROL_CHARACTERS,
+    MAX_ATTACHMENTS,
+    MAX_REASON,
+    SCENARIO_RE,
+)
 
 
 def _text(
@@ -99,3 +105,39 @@ def _instant(at: datetime) -> datetime:
     if at.tzinfo is None or at.utcoffset() != timedelta(0):
         raise ValueError("event times must be timezone-aware UTC datetimes")
     return at
+
+
+def _attachments(value: Any) -> list[dict[str, Any]]:
+    """The files an entry carries, as their events record them: a list of
+    ``{"id", "name", "size", "content_type", "sha256"}`` (the bytes are in
+    storage; the interface stored and checked them), at most
+    ``MAX_ATTACHMENTS``, each once."""
+    files = list(value or ())
+    if len(files) > MAX_ATTACHMENTS:
+        raise InvalidInput(
+            f"At most {MAX_ATTACHMENTS} files can be attached to one entry.",
+            field="attachments",
+            code="too_many_attachments",
+        )
+    cleaned: list[dict[str, Any]] = []
+    for item in files:
+        if not isinstance(item, dict) or set(item) != set(ATTACHMENT_KEYS):
+            raise InvalidInput(
+                "An attachment is described by " + ", ".join(ATTACHMENT_KEYS) + ".",
+                field="attachments",
+                code="invalid_attachment",
+            )
+        if not isinstance(item["size"], int) or item["size"] < 0:
+            raise InvalidInput(
+                "An attachment's size is a whole number of bytes.",
+                field="attachments",
+                code="invalid_attachment",
+            )
+        cleaned.append({key: item[key] for key in ATTACHMENT_KEYS})
+    if len({str(item["id"]) for item in cleaned}) != len(cleaned):
+        raise InvalidInput(
+            "The same file is attached twice.",
+            field="attachments",
+            code="invalid_attachment",
+        )
+    return cleaned

@@ -64,6 +64,8 @@ class StintOutcome(StrEnum):
     RESPONDED = "responded"
     HANDED_ON = "handed_on"
     RESOLVED = "resolved"
+    #: The ticket waited on the customer past its limit and was closed.
+    ABANDONED = "abandoned"
 
 
 class ClockKind(StrEnum):
@@ -89,6 +91,10 @@ MAX_REASON = 1_000
 MAX_SHORT = 200
 MAX_EXTERNAL_REF = 128
 MAX_COMMENT = 2_000
+#: Files one entry (a reply, a note, a customer message, the opening
+#: message) may carry, and what its event records of each.
+MAX_ATTACHMENTS = 10
+ATTACHMENT_KEYS = ("id", "name", "size", "content_type", "sha256")
 # C0 controls other than tab, newline and carriage return, and DEL: a NUL
 # cannot even be stored in a PostgreSQL text column.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

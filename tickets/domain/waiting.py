@@ -10,7 +10,7 @@ from tickets.domain.actors import Actor
 from tickets.domain.clock_events import ClockKeeping
 from tickets.domain.clocks import SLAPort
 from tickets.domain.errors import AlreadyWaiting, NotWaiting
-from tickets.domain.state import TicketEvent, TicketState
+from tickets.domain.state import TicketEvent, TicketState, upcast_default
 from tickets.domain.validation import _text
 from tickets.domain.vocabulary import MAX_REASON, Status, event_topic
 
@@ -22,15 +22,24 @@ class Waiting(ClockKeeping):
         """The owning department needs the customer before it can go on."""
 
         TOPIC = event_topic("WaitingOnCustomer")
+        #: Why, for staff (internal).
         reason: str
+        #: What the customer is asked for (shown to them and emailed).
+        request: str
+
+        class_version = 2
+        upcast_v1_v2 = upcast_default("request", "")
 
         def apply(self, ticket: TicketState) -> None:
             ticket.status = Status.WAITING
 
-    def wait_on_customer(self, *, reason: str = "", actor: Actor, at: datetime) -> None:
-        """Pause for the customer; owner only. Raises :class:`AlreadyWaiting`
-        when already waiting. A clock already late when it pauses is
-        breached first."""
+    def wait_on_customer(
+        self, *, reason: str = "", request: str = "", actor: Actor, at: datetime
+    ) -> None:
+        """Pause for the customer; owner only. ``request`` says what the
+        customer is asked for (they see it); ``reason`` is for staff.
+        Raises :class:`AlreadyWaiting` when already waiting. A clock
+        already late when it pauses is breached first."""
         self._require_open_for_work()
         self._require_owner(actor, "wait on the customer")
         if self.status == Status.WAITING:
@@ -40,6 +49,7 @@ class Waiting(ClockKeeping):
             actor,
             at,
             reason=_text(reason, "reason", MAX_REASON, required=False),
+            request=_text(request, "request", MAX_REASON, required=False),
         )
         self._pause_clocks(actor, at)
 

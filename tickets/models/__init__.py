@@ -2,6 +2,13 @@
 SLA clocks in ``clocks``) and the integration records of the REST API
 (``integrations``)."""
 
+from tickets.models.channels import (
+    Attachment,
+    EmailNotification,
+    InboundEmail,
+    MailThread,
+    NotificationSettings,
+)
 from tickets.models.clocks import SLAClock
 from tickets.models.integrations import (
     ApiToken,
@@ -20,9 +27,14 @@ from tickets.models.read_models import (
 
 __all__ = [
     "ApiToken",
+    "Attachment",
     "CustomerAccess",
+    "EmailNotification",
     "Handoff",
     "IdempotencyRecord",
+    "InboundEmail",
+    "MailThread",
+    "NotificationSettings",
     "ProjectionTracking",
     "QueueTicket",
     "SLAClock",

@@ -230,6 +230,10 @@ class CustomerAccess(models.Model):
     created_by = models.CharField(max_length=200, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    #: The link's token is derived from this salt and SECRET_KEY
+    #: (``tickets.customer.token_from_salt``), so that the notification
+    #: emails can carry the current link; empty for links issued before.
+    salt = models.CharField(max_length=32, blank=True, editable=False)
 
     objects = CustomerAccessQuerySet.as_manager()
 
@@ -239,7 +243,3 @@ class CustomerAccess(models.Model):
 
     def __str__(self) -> str:
         return f"Link to {self.ticket_id} from {self.created_at:%Y-%m-%d %H:%M}"
-
-    @staticmethod
-    def new_token() -> str:
-        return secrets.token_urlsafe(24)

@@ -67,6 +67,24 @@ class TicketSummary(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     experience_score = models.PositiveSmallIntegerField(null=True, blank=True)
     experience_comment = models.TextField(blank=True)
+    last_public_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The current stint's last public activity: its start, a "
+        "reply to or from the customer (what a stall counts from).",
+    )
+    stalled_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the current stint's quiet period passed its "
+        "department's limit (a recorded stall); cleared by public activity.",
+    )
+    waiting_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the ticket started waiting on the customer (what "
+        "abandonment counts from).",
+    )
     version = models.PositiveIntegerField()
     position = models.BigIntegerField(help_text="Log position of the last event.")
 
@@ -77,6 +95,12 @@ class TicketSummary(models.Model):
             models.Index(fields=["owner", "status"], name="ticket_owner_status"),
             models.Index(fields=["status", "updated_at"], name="ticket_status_updated"),
             models.Index(fields=["updated_at"], name="ticket_updated"),
+            models.Index(
+                fields=["status", "last_public_at"], name="ticket_status_quiet"
+            ),
+            models.Index(
+                fields=["status", "waiting_since"], name="ticket_status_waiting"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -96,6 +120,7 @@ class Handoff(models.Model):
         RESPONDED = "responded", "Responded"
         HANDED_ON = "handed_on", "Handed on"
         RESOLVED = "resolved", "Resolved"
+        ABANDONED = "abandoned", "Abandoned by the customer"
 
     id = models.UUIDField(primary_key=True)
     ticket = models.ForeignKey(

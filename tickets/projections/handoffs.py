@@ -132,6 +132,14 @@ class HandoffProjection(Projection):
     ) -> None:
         self._end(session, e.stint_id, e, position, Handoff.Outcome.RESOLVED)
 
+    @handles(Ticket.Closed)
+    def closed(
+        self, e: Ticket.Closed, position: int, session: ProjectionSession
+    ) -> None:
+        """Closed as abandoned ends the stint that waited on the customer."""
+        if e.stint_id is not None:
+            self._end(session, e.stint_id, e, position, Handoff.Outcome.ABANDONED)
+
     @handles(Ticket.HandoffRated)
     def rated(
         self, e: Ticket.HandoffRated, position: int, session: ProjectionSession

@@ -41,6 +41,7 @@ class TicketSummaryProjection(Projection):
                 owner_name=e.department_name,
                 owner_since=e.timestamp,
                 current_stint_id=e.stint_id,
+                last_public_at=e.timestamp,
                 opened_at=e.timestamp,
                 updated_at=e.timestamp,
                 version=e.originator_version,
@@ -61,9 +62,7 @@ class TicketSummaryProjection(Projection):
         return row
 
     @handles(
-        Ticket.Responded,
         Ticket.NoteAdded,
-        Ticket.CustomerReplied,
         Ticket.ClockStarted,
         Ticket.ClockPaused,
         Ticket.ClockResumed,
@@ -75,9 +74,7 @@ class TicketSummaryProjection(Projection):
     )
     def touched(
         self,
-        e: Ticket.Responded
-        | Ticket.NoteAdded
-        | Ticket.CustomerReplied
+        e: Ticket.NoteAdded
         | Ticket.ClockStarted
         | Ticket.ClockPaused
         | Ticket.ClockResumed
@@ -90,6 +87,22 @@ class TicketSummaryProjection(Projection):
         session: ProjectionSession,
     ) -> None:
         self._touch(e, position, session)
+
+    @handles(Ticket.Responded, Ticket.CustomerReplied)
+    def public(
+        self,
+        e: Ticket.Responded | Ticket.CustomerReplied,
+        position: int,
+        session: ProjectionSession,
+    ) -> None:
+        """Public activity: the stint's quiet period starts again."""
+        self._touch(e, position, session, last_public_at=e.timestamp, stalled_at=None)
+
+    @handles(Ticket.StintStalled)
+    def stalled(
+        self, e: Ticket.StintStalled, position: int, session: ProjectionSession
+    ) -> None:
+        self._touch(e, position, session, stalled_at=e.stalled_at)
 
     @handles(Ticket.HandedOff)
     def handed_off(
@@ -105,6 +118,8 @@ class TicketSummaryProjection(Projection):
             current_stint_id=e.handoff_id,
             assignee_id="",
             assignee_name="",
+            last_public_at=e.timestamp,
+            stalled_at=None,
         )
         row.handoff_count += 1
 
@@ -112,7 +127,14 @@ class TicketSummaryProjection(Projection):
     def waiting(
         self, e: Ticket.WaitingOnCustomer, position: int, session: ProjectionSession
     ) -> None:
-        self._touch(e, position, session, status=Status.WAITING)
+        self._touch(
+            e,
+            position,
+            session,
+            status=Status.WAITING,
+            waiting_since=e.timestamp,
+            stalled_at=None,
+        )
 
     @handles(Ticket.HandoffRated)
     def handoff_rated(
@@ -132,7 +154,15 @@ class TicketSummaryProjection(Projection):
     def waiting_ended(
         self, e: Ticket.WaitingEnded, position: int, session: ProjectionSession
     ) -> None:
-        self._touch(e, position, session, status=Status.OPEN)
+        # The quiet period starts again: waiting is the customer's time.
+        self._touch(
+            e,
+            position,
+            session,
+            status=Status.OPEN,
+            waiting_since=None,
+            last_public_at=e.timestamp,
+        )
 
     @handles(Ticket.Resolved)
     def resolved(
@@ -145,6 +175,7 @@ class TicketSummaryProjection(Projection):
             status=Status.RESOLVED,
             resolved_at=e.timestamp,
             current_stint_id=None,
+            stalled_at=None,
         )
 
     @handles(Ticket.Reopened)
@@ -159,6 +190,8 @@ class TicketSummaryProjection(Projection):
             resolved_at=None,
             current_stint_id=e.stint_id,
             owner_since=e.timestamp,
+            last_public_at=e.timestamp,
+            stalled_at=None,
         )
         row.reopen_count += 1
 
@@ -166,7 +199,16 @@ class TicketSummaryProjection(Projection):
     def closed(
         self, e: Ticket.Closed, position: int, session: ProjectionSession
     ) -> None:
-        self._touch(e, position, session, status=Status.CLOSED, closed_at=e.timestamp)
+        self._touch(
+            e,
+            position,
+            session,
+            status=Status.CLOSED,
+            closed_at=e.timestamp,
+            current_stint_id=None,
+            waiting_since=None,
+            stalled_at=None,
+        )
 
     @handles(Ticket.PriorityChanged)
     def priority(

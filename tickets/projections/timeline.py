@@ -113,7 +113,12 @@ def _customer_replied(e: Ticket.CustomerReplied) -> Line:
 @says(Ticket.WaitingOnCustomer)
 def _waiting(e: Ticket.WaitingOnCustomer) -> Line:
     detail = e.reason and f"Reason: {e.reason}"
-    return Line(CUSTOMER, "We are waiting for your reply.", internal_detail=detail)
+    return Line(
+        CUSTOMER,
+        "We are waiting for your reply.",
+        body=e.request,
+        internal_detail=detail,
+    )
 
 
 @says(Ticket.WaitingEnded)
@@ -155,7 +160,19 @@ def _reopened(e: Ticket.Reopened) -> Line:
 
 @says(Ticket.Closed)
 def _closed(e: Ticket.Closed) -> Line:
+    if e.reason == "abandoned":
+        return Line(CUSTOMER, "Ticket closed: we did not hear back from you.")
     return Line(CUSTOMER, "Ticket closed.")
+
+
+@says(Ticket.StintStalled)
+def _stalled(e: Ticket.StintStalled) -> Line:
+    limit = format_duration(e.stall_after_seconds)
+    text = (
+        f"{e.department} stalled: no public activity since {_utc(e.quiet_since)} "
+        f"(limit {limit} business time, passed {_utc(e.stalled_at)})."
+    )
+    return Line(INTERNAL, text, department=e.department, stint_id=e.stint_id)
 
 
 @says(Ticket.PriorityChanged)

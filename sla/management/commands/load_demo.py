@@ -95,6 +95,7 @@ class Command(BaseCommand):
             )
         with transaction.atomic():
             self._organisation()
+            self._scenario_catalogue()
         app = get_tickets_application()
         if app.recorder.max_notification_id():
             self.stdout.write("Demo tickets already loaded; nothing to add.")
@@ -102,6 +103,7 @@ class Command(BaseCommand):
             self._sla_configuration()
             history = self._history()
             count = self._tickets()
+            count += self._stalled_and_abandoned()
             result = sla_sweep()
             self.stdout.write(
                 f"Loaded {history} tickets of history and {count} current "
@@ -113,6 +115,7 @@ class Command(BaseCommand):
         catch_up(app, all_projections())
         self._credentials()
         self._customer_links()
+        self._problem_links()
 
     # -- organisation ---------------------------------------------------
 
@@ -152,6 +155,53 @@ class Command(BaseCommand):
                 last_name="Admin",
             )
 
+    def _scenario_catalogue(self) -> None:
+        """The scenarios the demo's tickets use, owned by the department
+        that resolves them, with a small hierarchy (Refund > Double charge)
+        and one retired scenario; the generated history's own come from
+        ``tickets.simulation``. Adds only what is missing."""
+        from departments.models import Scenario
+        from departments.services import scenario_create
+        from tickets.simulation import catalogue_scenarios
+
+        admin = User.objects.filter(username=SUPERUSER[0]).first()
+        catalogue_scenarios(user=admin)
+        # code, name, owner, parent, active, description
+        scenarios = [
+            ("ADDRESS_CHANGE", "Address change", "LOG", "", True, ""),
+            ("DELIVERY_DELAY", "Delivery delay", "LOG", "", True, ""),
+            ("WISMO", "Where is my order", "LOG", "DELIVERY_DELAY", True, ""),
+            ("WRONG_ITEM", "Wrong item", "LOG", "", True, ""),
+            ("DAMAGED_ITEM", "Damaged item", "LOG", "", True, ""),
+            ("INVOICE", "Invoice", "FIN", "", True, ""),
+            ("SUBSCRIPTION", "Subscription billing", "FIN", "", True, ""),
+            ("PROMO", "Promotion code", "PROD", "", True, ""),
+            ("LOYALTY", "Loyalty points", "CS", "", True, ""),
+            ("ACCOUNT_SECURITY", "Account security", "RISK", "", True, ""),
+            ("PAYMENT_DECLINED", "Payment declined", "RISK", "", True, ""),
+            (
+                "GIFT_WRAP",
+                "Gift wrapping",
+                "LOG",
+                "",
+                False,
+                "Retired with the gift-wrap service: kept for old tickets, "
+                "no longer offered.",
+            ),
+        ]
+        existing = set(Scenario.objects.values_list("code", flat=True))
+        for code, name, owner, parent, active, description in scenarios:
+            if code not in existing:
+                scenario_create(
+                    code,
+                    name,
+                    owner=Department.objects.filter(code=owner).first(),
+                    parent=Scenario.objects.filter(code=parent).first(),
+                    is_active=active,
+                    description=description,
+                    user=admin,
+                )
+
     def _credentials(self) -> None:
         self.stdout.write("")
         self.stdout.write(
@@ -163,6 +213,23 @@ class Command(BaseCommand):
                 f"  {username:<12} {username + DEMO_PASSWORD_SUFFIX}  ({code} {role})"
             )
         self.stdout.write("")
+
+    def _problem_links(self) -> None:
+        """Link the history's checkout defect to its fix, shipped five weeks
+        before the history ends (the Problems view shows its effect)."""
+        from sla.models import ProblemLink
+
+        shipped = (clock.now() - timedelta(days=7, weeks=5)).date()
+        ProblemLink.objects.get_or_create(
+            scenario="APP_BUG",
+            root_cause="product_defect",
+            product_area="Checkout",
+            defaults={
+                "title": "APP-412 Pay button disabled with a voucher",
+                "url": "https://tracker.example.com/APP-412",
+                "shipped_on": shipped,
+            },
+        )
 
     def _customer_links(self) -> None:
         """New customer links for a few demo tickets (links are stored
@@ -261,6 +328,92 @@ class Command(BaseCommand):
                     note="Demo policy",
                     **policies[code],
                 )
+
+    def _stalled_and_abandoned(self) -> int:
+        """Journey limits on the demo policies (a new version of each, the
+        same targets): Finance and Risk count a stint as stalled after one
+        business day without a reply to or from the customer, Logistics
+        after two; a ticket waiting on the customer for five days (Finance,
+        Logistics) is closed as abandoned. Two tickets show them: one left
+        quiet with Finance, one the customer never answered."""
+        limits = {
+            "FIN": {
+                "stall_after": timedelta(hours=8),
+                "abandon_after": timedelta(days=5),
+            },
+            "RISK": {"stall_after": timedelta(hours=9)},
+            "LOG": {
+                "stall_after": timedelta(hours=16),
+                "abandon_after": timedelta(days=5),
+            },
+        }
+        skip = {"id", "policy", "version", "created_by", "created_at", "note"}
+        for code, extra in limits.items():
+            latest = (
+                SLAPolicyVersion.objects.filter(policy__department__code=code)
+                .order_by("-version")
+                .first()
+            )
+            if latest is None or latest.stall_after or latest.abandon_after:
+                continue
+            kept = {
+                f.name: getattr(latest, f.name)
+                for f in SLAPolicyVersion._meta.concrete_fields
+                if f.name not in skip
+            }
+            policy_version_create(
+                department=latest.policy.department,
+                note="Demo policy with journey limits",
+                **{**kept, **extra},
+            )
+        cs, fin, log = (
+            self._principal(u) for u in ("cs_agent", "fin_agent", "log_agent")
+        )
+        now = clock.now()
+        stories = [
+            (
+                "Refund approval sitting with Finance",
+                "REFUND",
+                "FIN",
+                [],
+            ),
+            (
+                "Parcel damaged, photos requested",
+                "DAMAGED_ITEM",
+                "LOG",
+                [(2, "wait")],
+            ),
+        ]
+        for index, (subject, scenario, department, steps) in enumerate(stories):
+            ref, name, tz = CUSTOMERS[(index + 3) % len(CUSTOMERS)]
+            opened = now - timedelta(days=9)
+            with clock.frozen_at(opened):
+                ticket_id = services.ticket_open(
+                    principal=cs,
+                    subject=subject,
+                    customer_ref=ref,
+                    customer_name=name,
+                    customer_timezone=tz,
+                    customer_contact=f"{ref.lower()}@example.com",
+                    channel="email",
+                    scenario=scenario,
+                    description=f"{subject}. Reported by {name} by email.",
+                ).ticket_id
+            with clock.frozen_at(opened + timedelta(minutes=20)):
+                services.ticket_hand_off(
+                    principal=cs,
+                    ticket_id=ticket_id,
+                    to_department=department,
+                    reason=subject,
+                )
+            for hours_after, _ in steps:
+                with clock.frozen_at(opened + timedelta(hours=hours_after)):
+                    services.ticket_wait_on_customer(
+                        principal=log if department == "LOG" else fin,
+                        ticket_id=ticket_id,
+                        reason="Photos of the damage and the box",
+                    )
+        return len(stories)
 
     # -- history -----------------------------------------------------------
 
