@@ -7,6 +7,14 @@ from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from tests import helpers
+from tickets.mail import inbound
+from tickets.models import InboundEmail, MailThread
 
 DOMAIN = "support.baton.test"
 SUPPORT = f"help@{DOMAIN}"
@@ -101,3 +109,37 @@ def out_of_office(**headers: str) -> EmailMessage:
         text="I am out of the office until Monday.",
         headers=headers,
     )
+
+
+# -- what the email-in tests share ----------------------------------------------
+
+
+@pytest.fixture
+def mail_settings(settings: Any) -> None:
+    """Our mail domain and reply address for the email-in tests."""
+    settings.BATON_MAIL_DOMAIN = DOMAIN
+    settings.BATON_MAIL_REPLY_LOCAL = "help"
+    settings.BATON_MAIL_FRONT_LINE = ""
+    settings.BATON_MAIL_MAX_BYTES = 200_000
+
+
+def receive(raw: bytes, **kwargs: Any) -> InboundEmail:
+    kwargs.setdefault("envelope_from", CUSTOMER)
+    kwargs.setdefault("envelope_to", [SUPPORT])
+    return inbound.receive(raw, source="test", **kwargs)
+
+
+def event_names(ticket_id: UUID) -> list[str]:
+    return [type(e).__name__ for e in helpers.stored_events(ticket_id)]
+
+
+def assert_no_ticket(record: InboundEmail, outcome: str) -> None:
+    record.refresh_from_db()
+    assert record.outcome == outcome
+    assert record.ticket_id is None
+    assert helpers.event_count() == 0
+
+
+def open_by_email(**kwargs: Any) -> tuple[InboundEmail, MailThread]:
+    record = receive(raw(message(**kwargs)))
+    return record, MailThread.objects.get(ticket_id=record.ticket_id)

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +83,7 @@ from tickets.domain import (
 from tickets.eventstore import CommandKey
 from tickets.mail import render, threading
 from tickets.mail.notifications import customer_address
+from tickets.mail.screening import classify
 from tickets.mail.text import (
     Content,
     File,
@@ -104,15 +104,6 @@ Outcome = InboundEmail.Outcome
 UNFINISHED = (Outcome.RECEIVED, Outcome.FAILED)
 #: The domain of the Message-IDs made up for messages that have none.
 SYNTHETIC_DOMAIN = "baton.invalid"
-#: More ``Received`` headers than this: the message is going round in circles.
-MAX_RECEIVED = 30
-AUTO_PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
-SUPPRESS_AUTO_RESPONSE = frozenset({"all", "oof", "autoreply"})
-#: Subjects of out-of-office replies that carry no standard header.
-OUT_OF_OFFICE_SUBJECT = re.compile(
-    r"^\s*(automatic reply|auto-reply|autoreply|out of office)\s*:", re.IGNORECASE
-)
-DAEMON_LOCAL_PARTS = frozenset({"mailer-daemon", "postmaster"})
 #: Tries of a command that lost a race with another change of its ticket.
 CONFLICT_TRIES = 3
 #: The namespace of ticket ids derived from Message-IDs.
@@ -169,83 +160,6 @@ def message_id_of(message: Message, digest: str) -> str:
         hashed = hashlib.sha256(message_id.encode()).hexdigest()
         return f"<{hashed}@{SYNTHETIC_DOMAIN}>"
     return message_id
-
-
-# ---------------------------------------------------------------------------
-# What is not a customer writing to us
-# ---------------------------------------------------------------------------
-
-
-def classify(
-    message: EmailMessage, content: Content, *, envelope_from: str | None
-) -> tuple[str, str] | None:
-    """The outcome and its explanation for a message that must not become
-    a ticket or a reply, or None when it may. ``envelope_from`` is the SMTP
-    envelope sender ("" or "<>": the null sender of delivery reports; None:
-    not known)."""
-    if not message.keys():
-        return Outcome.UNPARSEABLE, "It has no headers: not an RFC 5322 message."
-    sender = sender_of(message)[1]
-    if not sender:
-        return Outcome.UNPARSEABLE, "It has no sender address (From)."
-    if not header(message, "Subject") and not content.text and not content.files:
-        return Outcome.UNPARSEABLE, "It has no subject, no text and no files."
-    report_type = message.get_param("report-type", "", header="content-type") or ""
-    report_type = str(report_type).lower()
-    if message.get_content_type() == "multipart/report":
-        if report_type == "delivery-status":
-            return Outcome.BOUNCE, "A delivery status notification (DSN)."
-        if report_type == "disposition-notification":
-            return Outcome.AUTO_REPLY, "A read receipt (disposition notification)."
-    loop = _loop(message, sender)
-    if loop:
-        return Outcome.LOOP, loop
-    auto = _auto_reply(message)
-    if auto:
-        return Outcome.AUTO_REPLY, auto
-    if header(message, "X-Failed-Recipients"):
-        return Outcome.BOUNCE, "A delivery failure report (X-Failed-Recipients)."
-    if envelope_from is not None and envelope_from.strip() in ("", "<>"):
-        return Outcome.BOUNCE, "Sent from the null envelope sender (<>)."
-    if header(message, "Return-Path").replace(" ", "") == "<>":
-        return Outcome.BOUNCE, "Sent from the null sender (Return-Path: <>)."
-    if sender.partition("@")[0] in DAEMON_LOCAL_PARTS:
-        return Outcome.BOUNCE, f"Sent by {sender}, a mail system."
-    return None
-
-
-def _loop(message: EmailMessage, sender: str) -> str:
-    domain = threading.mail_domain().lower()
-    if sender.rpartition("@")[2] == domain:
-        return f"Sent from our own domain ({sender}): mail we sent came back."
-    if any(domain in value.lower() for value in headers(message, "X-Loop")):
-        return f"It has already passed through us (X-Loop: {domain})."
-    hops = len(headers(message, "Received"))
-    if hops > MAX_RECEIVED:
-        return f"It passed through {hops} mail servers (more than {MAX_RECEIVED})."
-    return ""
-
-
-def _auto_reply(message: EmailMessage) -> str:
-    submitted = header(message, "Auto-Submitted").split(";")[0].strip().lower()
-    if submitted and submitted != "no":
-        return f"Sent automatically (Auto-Submitted: {submitted})."
-    precedence = header(message, "Precedence").lower()
-    if precedence in AUTO_PRECEDENCE:
-        return f"Sent automatically (Precedence: {precedence})."
-    for name in ("X-Autoreply", "X-Autorespond"):
-        if message.get(name) is not None:
-            return f"An automatic reply ({name})."
-    suppress = {
-        token.strip().lower()
-        for token in header(message, "X-Auto-Response-Suppress").split(",")
-    }
-    out_of_office = message.get(
-        "X-MS-Exchange-Inbox-Rules-Loop"
-    ) is not None or OUT_OF_OFFICE_SUBJECT.match(header(message, "Subject"))
-    if suppress & SUPPRESS_AUTO_RESPONSE and out_of_office:
-        return "An out-of-office reply (X-Auto-Response-Suppress)."
-    return ""
 
 
 # ---------------------------------------------------------------------------
