@@ -13,18 +13,18 @@ risk       CS -> RISK          CS staff, Risk, superuser
 logprod    CS -> LOG -> PROD   CS staff, Logistics, Product, superuser
 =========  ==================  =============================================
 
-A staff user in no department sees none. For each registered model the
-test requests, as each role: the list (plain, searched for another ticket,
-filtered by each list filter, through the date hierarchy), the change,
-history and delete pages of a row of an invisible ticket (answered as a
-missing row is: 404) and of a visible one, the autocomplete endpoint where
-the model can be searched from a relation, and every extra view the model
-admin adds (exports, downloads, drill-downs). No answer may contain a word
-of a ticket the role may not see, and lists show exactly the visible rows.
+A staff user in no department sees none. For each registered model the test
+requests, as each role: the list (plain, searched for another ticket, filtered
+by each list filter, through the date hierarchy), the change, history and
+delete pages of a row of an invisible ticket (answered as a missing row is:
+404) and of a visible one, the autocomplete endpoint where the model can be
+searched from a relation, and every extra view the model admin adds (exports,
+downloads, drill-downs). No answer may contain a word of a
+ticket the role may not see; lists show exactly the visible rows.
 
 A model registered later fails ``test_every_registered_model_is_classified``
-until it is classified here (and ``tickets.E001`` until its admin applies the
-rule, when its rows name a ticket).
+until classified here or in admin_pages_more (and ``tickets.E001`` until its
+admin applies the rule, when its rows name a ticket).
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ from sla import services as sla_services
 from sla.models import Scorecard, ScorecardReport
 from sla.report_services import reports_generate
 from tests.helpers import Org, make_org, make_user, open_ticket
+from tests.tickets import admin_pages_more as more
 from tickets import attachments, selectors, services
 from tickets.admin import ReadOnlyTicketDataAdmin, TicketDataAdmin
 from tickets.admin.visibility import unscoped_ticket_admins
@@ -124,7 +125,7 @@ SCOPED = {
     "tickets.webhookdelivery": "ticket_id",
     "tickets.emailnotification": "ticket_id",
     "tickets.inboundemail": "ticket_id",
-}
+} | more.MORE_SCOPED
 #: A department's own figures and reports: they count and list only the
 #: department's stints, whose tickets its members see; the service team's
 #: summary is for those who see every ticket.
@@ -152,7 +153,7 @@ NO_TICKET_DATA = {
     "axes.accessattempt": "failed logins (superusers only)",
     "axes.accesslog": "logins (superusers only)",
     "axes.accessfailurelog": "failed logins (superusers only)",
-}
+} | more.MORE_NO_TICKET_DATA
 #: Lists that show a chosen part of the visible rows (the department's
 #: current queue), not all of them: they must still show nothing else.
 PARTIAL_LISTS = {"tickets.queueticket"}
@@ -300,9 +301,6 @@ def world(db: None) -> Iterator[World]:
     built = build_world()
     with time_machine.travel(T_END, tick=False):
         yield built
-
-
-# -- how the test reads pages --------------------------------------------------
 
 
 def login(user: User) -> Client:
@@ -689,7 +687,7 @@ EXTRA_VIEWS: dict[str, Callable[[Report, Client], None]] = {
     "sla_scorecard_figure": _scorecard_figures,
     "sla_scorecardreport_report": _report_downloads("report"),
     "sla_scorecardreport_csv": _report_downloads("csv"),
-}
+} | more.MORE_EXTRA_VIEWS
 
 
 # -- the rule's parts, one at a time -------------------------------------------

@@ -209,6 +209,11 @@ class NotificationSettings(models.Model):
     sla_alert = models.BooleanField(
         _("a ticket of my department is at risk or breached"), default=True
     )
+    #: The interface language (a code of settings.LANGUAGES); blank: the
+    #: browser's (Accept-Language).
+    language = models.CharField(_("language"), max_length=16, blank=True, default="")
+    #: The timezone times are shown in; blank: the department's.
+    timezone = models.CharField(_("timezone"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("notification settings")

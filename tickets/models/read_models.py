@@ -47,6 +47,9 @@ class TicketSummary(models.Model):
     customer_name = models.CharField(max_length=200, blank=True)
     customer_contact = models.CharField(max_length=200, blank=True)
     customer_timezone = models.CharField(max_length=64, default="UTC")
+    #: The customer's language (a code of settings.LANGUAGES), chosen when
+    #: the ticket was opened; blank: the settings' default.
+    language = models.CharField(max_length=16, blank=True, default="")
     channel = models.CharField(max_length=16)
     external_ref = models.CharField(max_length=128, blank=True, db_index=True)
     scenario = models.CharField(max_length=64, blank=True, db_index=True)
