@@ -33,6 +33,7 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.persistence import (
+    IntegrityError,
     InterfaceError,
     Notification,
     OperationalError,
@@ -46,6 +47,7 @@ from eventsourcing.sqlite import (
     SQLiteDatastore,
 )
 from eventsourcing.utils import retry
+from psycopg.errors import PipelineAborted
 from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
@@ -571,6 +573,57 @@ class SealingPostgresApplicationRecorder(
             composed = SQL(template).format(**self._names)
             statement = self._statements[template] = composed.as_string(None)
         return statement
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """The library's insert, with a lost conflict restored.
+
+        When the events' INSERT hits the unique key, the seal and receipt
+        statements queued behind it in the same pipeline come back
+        PIPELINE_ABORTED. If psycopg has not fetched those results when
+        the library catches the UniqueViolation, the pipeline's exit raises
+        ``PipelineAborted`` instead, and the conflict (a 409) would surface
+        as an operational error (a 500). The transaction is rolled back
+        either way; an abort whose events or command are now taken is that
+        conflict, anything else stays the error it is."""
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        except OperationalError as error:
+            aborted = isinstance(error.__cause__, PipelineAborted)
+            if not aborted or not self._taken(stored_events, kwargs.get("command")):
+                raise
+            raise IntegrityError(
+                "An event of this write is already stored (the conflict was "
+                "reported as an aborted pipeline)."
+            ) from error
+        return ids
+
+    def _taken(self, stored_events: Sequence[StoredEvent], command: Any) -> bool:
+        """Whether one of these events' places, or this command, is stored."""
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(
+                self._sql(
+                    "SELECT 1 FROM {schema}.{events} WHERE (originator_id, "
+                    "originator_version) IN (SELECT * FROM unnest(%s::uuid[], "
+                    "%s::bigint[])) LIMIT 1"
+                ),
+                (
+                    [e.originator_id for e in stored_events],
+                    [e.originator_version for e in stored_events],
+                ),
+                prepare=False,
+            )
+            if curs.fetchone() is not None:
+                return True
+            if command is None:
+                return False
+            curs.execute(
+                self._sql("SELECT 1 FROM {schema}.{receipts} WHERE command_id = %s"),
+                (command.id,),
+                prepare=False,
+            )
+            return curs.fetchone() is not None
 
     def _insert_stored_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any

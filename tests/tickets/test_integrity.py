@@ -505,3 +505,61 @@ def test_a_save_chains_to_the_seal_read_with_the_ticket_or_reads_it(
     app.save(ticket)
     report = verify_log(app)
     assert report.ok and report.checked == 5
+
+
+def _late_abort(monkeypatch: pytest.MonkeyPatch, *, run_insert: bool) -> None:
+    """Make the library's PostgreSQL insert end as it does when psycopg
+    fetches the seal and receipt statements' PIPELINE_ABORTED results only
+    on the pipeline's exit: an OperationalError caused by PipelineAborted,
+    replacing the UniqueViolation (after running the real insert, if asked)."""
+    from eventsourcing.persistence import OperationalError
+    from eventsourcing.postgres import PostgresApplicationRecorder
+    from psycopg.errors import PipelineAborted
+
+    real = PostgresApplicationRecorder.insert_events
+
+    def insert_events(self: Any, stored_events: Any, **kwargs: Any) -> Any:
+        if run_insert:
+            try:
+                return real(self, stored_events, **kwargs)
+            except RecordConflictError:
+                pass
+        raise OperationalError("pipeline aborted") from PipelineAborted(
+            "pipeline aborted"
+        )
+
+    monkeypatch.setattr(PostgresApplicationRecorder, "insert_events", insert_events)
+
+
+def test_a_conflict_reported_as_an_aborted_pipeline_is_still_a_conflict(
+    org: Org, app: TicketsApplication, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write that loses a race gets RecordConflictError (the API's 409)
+    however psycopg reports it, and nothing of it is stored; an abort with
+    nothing taken stays the operational error it is."""
+    from eventsourcing.persistence import OperationalError
+
+    if not _on_postgres(app):
+        pytest.skip("PostgreSQL only: SQLite has no pipeline")
+    ticket_id = open_ticket(org)
+    actor = org.agent("CS").actor_for("CS", "CS")
+    first, second = app.get_ticket(ticket_id), app.get_ticket(ticket_id)
+    first.add_note(body="kept", actor=actor, at=clock.now())
+    second.add_note(body="lost", actor=actor, at=clock.now())
+    app.save(first)
+    _late_abort(monkeypatch, run_insert=True)
+    with pytest.raises(RecordConflictError):
+        app.save(second)
+    monkeypatch.undo()
+    notes = [e.body for e in app.events.get(ticket_id) if hasattr(e, "body")]
+    assert notes == ["kept"]
+
+    third = app.get_ticket(ticket_id)
+    third.add_note(body="never written", actor=actor, at=clock.now())
+    _late_abort(monkeypatch, run_insert=False)
+    with pytest.raises(OperationalError) as raised:
+        app.save(third)
+    assert not isinstance(raised.value, RecordConflictError)
+    monkeypatch.undo()
+    assert len(list(app.events.get(ticket_id))) == 2
+    assert verify_log(app).ok
