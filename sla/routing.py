@@ -54,7 +54,7 @@ from sla.routing_history import (
     shrink,
 )
 from sla.scorecards import format_rate
-from sla.terms import PolicySLAPort
+from sla.terms import PolicySLAPort, Versions
 from tickets import clock
 from tickets.durations import format_duration
 from tickets.models import TicketSummary
@@ -464,21 +464,25 @@ def department_loads(codes: Iterable[str], at: datetime) -> dict[str, Load]:
         .values_list("department__code")
         .annotate(n=Count("pk"))
     )
+    versions = PolicySLAPort().versions()  # one shared-cache read for all
     return {
         code: Load(
             open_tickets=open_counts.get(code, 0),
             members=members.get(code, 0),
-            **working_hours(code, at),
+            **working_hours(code, at, versions),
         )
         for code in codes
     }
 
 
-def working_hours(department: str, at: datetime) -> dict[str, Any]:
+def working_hours(
+    department: str, at: datetime, versions: Versions | None = None
+) -> dict[str, Any]:
     """Whether ``department`` works at ``at`` and, if not, how long until
-    it does (its calendar in force then; none: round the clock)."""
+    it does (its calendar in force then; none: round the clock).
+    ``versions``: the policy and calendar versions already read."""
     port = PolicySLAPort()
-    row = port.versions().calendar_at(department, at)
+    row = (versions or port.versions()).calendar_at(department, at)
     calendar = port.calendar(department, row.version if row else 0, row)
     if calendar.is_working_time(at):
         return {"working_now": True, "opens_in": None}
