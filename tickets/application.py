@@ -592,7 +592,7 @@ def event_store_env(
             # events): never on, whatever the environment says.
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "APPLICATION_RECORDER_TOPIC": (
-                "tickets.eventstore:SealingPostgresApplicationRecorder"
+                "tickets.eventstore_postgres:SealingPostgresApplicationRecorder"
             ),
             "CREATE_TABLE": create,
         }

@@ -28,10 +28,10 @@ from tickets.application import TicketsApplication, get_tickets_application
 from tickets.eventstore import (
     GENESIS,
     KnownSeals,
-    SealingPostgresApplicationRecorder,
     UnsealedPredecessor,
     seal_of,
 )
+from tickets.eventstore_postgres import SealingPostgresApplicationRecorder
 from tickets.integrity import (
     read_published,
     seal_legacy_events,
