@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 ENV_FILE := $(or $(BATON_ENV_FILE),.env)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test lint fmt bench bench-http migrate demo clean browser-deps
+.PHONY: help install run test lint fmt bench bench-http migrate demo clean browser-deps messages
 
 help:
 	@echo "make run    set up and start Baton on SQLite with demo data (http://127.0.0.1:$(PORT)/admin/)"
@@ -26,7 +26,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
+# The message catalogues (.mo) are built from locale/*/LC_MESSAGES/*.po by a
+# pure-Python compiler (no GNU gettext needed), whenever they are stale.
 install: $(STAMP)
+	@$(BIN)/python -m config.compile_messages
 
 # Written once, readable only by you: a generated SECRET_KEY and DEBUG=1, so
 # that the README's manage.py commands run as written in this checkout.
@@ -50,13 +53,14 @@ run: demo
 	@echo ""
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -e /dev/null -p $(PORT)
 
-# Browser tests use Debian's Chromium; install it when missing and we can
-# (root with apt). Elsewhere those tests skip with a message saying why.
+# Browser tests use Debian's Chromium (and a CJK font, for the Chinese
+# pages' screenshots); install them when missing and we can (root with apt).
+# Elsewhere those tests skip with a message saying why.
 browser-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk"; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing Chromium and ChromeDriver for the browser tests..."; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver) >/dev/null \
+	    echo "Installing Chromium, ChromeDriver and a CJK font for the browser tests..."; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver fonts-wqy-zenhei) >/dev/null \
 	      || echo "Could not install Chromium: browser tests will be skipped."; \
 	  else \
 	    echo "Chromium is missing and cannot be installed here: browser tests will be skipped."; \
@@ -85,6 +89,12 @@ bench: install
 # on DATABASE_URL's server), driven over HTTP; see bench/README.md.
 bench-http: install
 	$(BIN)/python bench/bench_http.py
+
+# Regenerate the Chinese catalogue from the marked strings (needs GNU
+# gettext's xgettext; building the .mo files does not), then compile it.
+messages: install
+	DEBUG=1 $(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=bench --ignore=tests --ignore=var --no-obsolete
+	$(BIN)/python -m config.compile_messages
 
 clean:
 	rm -rf $(VENV) var staticfiles .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
@@ -94,7 +95,7 @@ def problem_exception_handler(
         return problem_response(
             413,
             "payload_too_large",
-            "The request body is too large.",
+            _("The request body is too large."),
             instance=instance,
         )
     if isinstance(exc, DjangoValidationError):
@@ -109,13 +110,12 @@ def problem_exception_handler(
 
     if isinstance(exc, exceptions.ValidationError):
         errors = _flatten(exc.detail)
+        whole = _("request")  # the name of an error not about one field
+        listed = "; ".join(f"{e['field'] or whole}: {e['message']}" for e in errors)
         return problem_response(
             400,
             "validation_failed",
-            "The request is not valid: "
-            + "; ".join(f"{e['field'] or 'request'}: {e['message']}" for e in errors)[
-                :500
-            ],
+            _("The request is not valid: %(errors)s") % {"errors": listed[:500]},
             instance=instance,
             errors=errors,
         )
@@ -146,7 +146,7 @@ def problem_exception_handler(
 
     logger.exception("Unhandled API error", exc_info=exc)
     return problem_response(
-        500, "internal_error", "Something went wrong on our side.", instance=instance
+        500, "internal_error", _("Something went wrong on our side."), instance=instance
     )
 
 
@@ -155,7 +155,7 @@ def api_not_found(
 ) -> JsonResponse:
     """404 for unknown URLs as problem JSON: Django's ``handler404`` (DEBUG
     off) and the catch-all view for ``/api/`` (DEBUG on too)."""
-    detail = "There is nothing at this address."
+    detail = _("There is nothing at this address.")
     if not request.path.endswith("/"):
         from django.urls import Resolver404, resolve
 
@@ -167,7 +167,9 @@ def api_not_found(
             match is not None
             and getattr(match.func, "__wrapped__", match.func) is not api_not_found
         ):
-            detail += f" Did you mean {request.path}/ (with a slash)?"
+            detail += " " + _("Did you mean %(path)s (with a slash)?") % {
+                "path": f"{request.path}/"
+            }
     body = problem(404, "not_found", detail, instance=request.path)
     return JsonResponse(body, status=404, content_type=PROBLEM_CONTENT_TYPE)
 
@@ -176,7 +178,7 @@ def api_server_error(request: HttpRequest) -> JsonResponse:
     body = problem(
         500,
         "internal_error",
-        "Something went wrong on our side.",
+        _("Something went wrong on our side."),
         instance=request.path,
     )
     return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)

@@ -79,6 +79,9 @@ MEANINGS = {
     "unknown_field": "A field this operation does not know.",
     "root_cause_detail_not_allowed": "A product area or detail is only for "
     "the root causes `product_defect` and `process`.",
+    "unknown_follow_up": "This ticket has no follow-up with that id (a "
+    "rating of 1 or 2 opens one).",
+    "follow_up_closed": "The follow-up is closed: it takes notes and a reopen only.",
 }
 
 

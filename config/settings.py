@@ -83,7 +83,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, as Baton's own site (name, landing pages, timezone).
+    "tickets.admin_site.BatonAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,9 +106,14 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the django_language cookie (set_language), else
+    # Accept-Language, else LANGUAGE_CODE...
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # ...except on the admin, where a staff member's own choice wins.
+    "config.language.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes requires: it turns a lockout into the 429 page.
@@ -155,7 +161,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# Interface languages: English (the default) and Simplified Chinese. The
+# catalogue is locale/<language>/LC_MESSAGES/django.po; its .mo is built by
+# `python -m config.compile_messages` (make install and the test suite run
+# it), which needs no GNU gettext.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -206,6 +218,12 @@ if EMAIL_TIMEOUT <= 0:
     raise ImproperlyConfigured(
         "EMAIL_TIMEOUT must be a positive number of seconds (an unbounded SMTP "
         "send could outlast the claim on an email and send it twice)."
+    )
+# Hours the service team has to close a dissatisfied customer's follow-up.
+FOLLOWUP_DUE_HOURS = env_float("FOLLOWUP_DUE_HOURS", 24.0)
+if not 0 < FOLLOWUP_DUE_HOURS <= 24 * 366:  # also refuses nan and inf
+    raise ImproperlyConfigured(
+        "FOLLOWUP_DUE_HOURS must be a positive number of hours, at most a year."
     )
 # Where the file-based email backend writes (development and end-to-end
 # tests: EMAIL_BACKEND=django.core.mail.backends.filebased.EmailBackend).
@@ -282,7 +300,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Cross-department ticket and SLA accountability. Errors are RFC 9457 "
         "problem details (`application/problem+json`) with a stable `code`; "
-        "each response lists the codes it can carry (`x-problem-codes`). Every "
+        "each response lists the codes it can carry (`x-problem-codes`). "
+        "`title` and `detail` follow `Accept-Language` (`en`, `zh-hans`); "
+        "`code` and field names are always English. Every "
         "POST accepts an `Idempotency-Key`; commands accept `If-Match` with the "
         "ticket's ETag. Bodies are strict JSON (UTF-8, at most 32 levels deep, "
         "no repeated names, no lone surrogates, NaN or Infinity; otherwise 400 "
@@ -350,6 +370,7 @@ BATON_PROJECTION_GROUPS = {
         "tickets.projections.TimelineProjection",
         "tickets.projections.SLAClockProjection",
         "tickets.attachments.AttachmentProjection",
+        "tickets.projections.FollowUpProjection",
     ],
     # Department scorecards: followed by the projector, not caught up
     # inline (nobody needs to read their own write there, and a batch

@@ -70,6 +70,8 @@ urlpatterns = [
         ),
     ),
     path("admin/", admin.site.urls),
+    # set_language (POST /i18n/setlang/): the language switcher's target.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

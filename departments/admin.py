@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, Membership, Scenario, ScenarioVersion
 from departments.services import scenario_save, user_groups_sync
+from departments.timezones import timezone_choices
 
 
 class MembershipInline(admin.TabularInline[Membership, Department]):
@@ -15,8 +16,28 @@ class MembershipInline(admin.TabularInline[Membership, Department]):
     autocomplete_fields = ["user"]
 
 
+class DepartmentForm(forms.ModelForm[Department]):
+    """The timezone as a select (common zones first), not a free-text box."""
+
+    class Meta:
+        model = Department
+        fields = ["code", "name", "kind", "timezone", "email", "is_active"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"] = forms.ChoiceField(
+            label=_("Timezone"),
+            choices=timezone_choices(),
+            initial=self.instance.timezone if self.instance.pk else "UTC",
+            help_text=_(
+                "Its staff see times in this zone unless they choose their own."
+            ),
+        )
+
+
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin[Department]):
+    form = DepartmentForm
     list_display = ["code", "name", "kind", "timezone", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["code", "name"]

@@ -69,6 +69,8 @@ class Department(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
@@ -94,6 +96,8 @@ class Membership(models.Model):
 
     class Meta:
         ordering = ["department__name", "user__username"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [
             models.UniqueConstraint(
                 fields=["user", "department"], name="unique_membership_per_department"
@@ -154,6 +158,8 @@ class Scenario(models.Model):
 
     class Meta:
         ordering = ["code"]
+        verbose_name = _("scenario")
+        verbose_name_plural = _("scenarios")
 
     def __str__(self) -> str:
         return f"{self.code} ({self.name})"

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from departments.models import Department
 from departments.selectors import scenario_tree
@@ -75,7 +75,9 @@ class AddOnlyAdmin(admin.ModelAdmin[Any]):
         )
         if obj is None:
             form.base_fields["department"] = forms.ModelChoiceField(
-                queryset=Department.objects.all(), help_text="Whose version this is."
+                queryset=Department.objects.all(),
+                label=gettext_lazy("Department"),
+                help_text=gettext_lazy("Whose version this is."),
             )
         return form
 

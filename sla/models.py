@@ -86,6 +86,10 @@ class Calendar(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        verbose_name = gettext_lazy("business calendar")
+        verbose_name_plural = gettext_lazy("business calendars")
+
     def __str__(self) -> str:
         return f"Calendar of {self.department.name}"
 
@@ -151,6 +155,8 @@ class CalendarVersion(ImmutableVersion):
 
     class Meta:
         ordering = ["calendar", "-version"]
+        verbose_name = gettext_lazy("calendar version")
+        verbose_name_plural = gettext_lazy("calendar versions")
         constraints = [
             models.UniqueConstraint(
                 fields=["calendar", "version"], name="unique_calendar_version"
@@ -222,8 +228,8 @@ class SLAPolicy(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "SLA policy"
-        verbose_name_plural = "SLA policies"
+        verbose_name = gettext_lazy("SLA policy")
+        verbose_name_plural = gettext_lazy("SLA policies")
 
     def __str__(self) -> str:
         return f"SLA policy of {self.department.name}"
@@ -303,7 +309,7 @@ class SLAPolicyVersion(ImmutableVersion):
 
     class Meta:
         ordering = ["policy", "-version"]
-        verbose_name = "SLA policy version"
+        verbose_name = gettext_lazy("SLA policy version")
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "version"], name="unique_policy_version"
@@ -393,6 +399,8 @@ class SLANotification(models.Model):
     class Meta:
         ordering = ["-position"]
         indexes = [models.Index(fields=["sent_at", "position"], name="slanotif_unsent")]
+        verbose_name = gettext_lazy("SLA notification")
+        verbose_name_plural = gettext_lazy("SLA notifications")
 
     def __str__(self) -> str:
         return f"{self.kind} for {self.department} at {self.position}"
@@ -417,7 +425,7 @@ class ScorecardTicket(models.Model):
     )
 
     class Meta:
-        verbose_name = "scorecard ticket state"
+        verbose_name = gettext_lazy("scorecard ticket state")
 
     def __str__(self) -> str:
         return str(self.ticket_id)
@@ -482,7 +490,7 @@ class ScorecardHandoff(models.Model):
 
     class Meta:
         ordering = ["received_position"]
-        verbose_name = "scorecard handoff"
+        verbose_name = gettext_lazy("scorecard handoff")
         indexes = [
             models.Index(fields=["department", "day"], name="schandoff_dept_day"),
             models.Index(fields=["department", "week"], name="schandoff_dept_week"),
@@ -500,9 +508,9 @@ class Scorecard(models.Model):
     changes; ``manage.py audit_scorecards`` proves they match the log."""
 
     class Period(models.TextChoices):
-        DAY = "day", "Day"
-        WEEK = "week", "ISO week"
-        MONTH = "month", "Month"
+        DAY = "day", gettext_lazy("Day")
+        WEEK = "week", gettext_lazy("ISO week")
+        MONTH = "month", gettext_lazy("Month")
 
     ALL_SCENARIOS = "*"
 
@@ -515,6 +523,8 @@ class Scorecard(models.Model):
 
     class Meta:
         ordering = ["department", "period", "-start", "scenario"]
+        verbose_name = gettext_lazy("scorecard")
+        verbose_name_plural = gettext_lazy("scorecards")
         indexes = [
             models.Index(
                 fields=["department", "period", "start"], name="scorecard_lookup"
@@ -559,7 +569,7 @@ class ScorecardReport(models.Model):
 
     class Meta:
         ordering = ["-start", "period", "department"]
-        verbose_name = "scorecard report"
+        verbose_name = gettext_lazy("scorecard report")
         constraints = [
             models.UniqueConstraint(
                 fields=["period", "start", "department"],
@@ -599,6 +609,8 @@ class ProblemLink(models.Model):
 
     class Meta:
         ordering = ["scenario", "root_cause", "product_area"]
+        verbose_name = gettext_lazy("problem tracker link")
+        verbose_name_plural = gettext_lazy("problem tracker links")
         constraints = [
             models.UniqueConstraint(
                 fields=["scenario", "root_cause", "product_area"],

@@ -12,6 +12,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sla.models import ScorecardReport
 from sla.report_services import report_filename
@@ -55,21 +57,23 @@ class ScorecardReportAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
     fields = FIELDS
     readonly_fields = FIELDS
 
-    @admin.display(description="Report for")
+    @admin.display(description=gettext_lazy("Report for"))
     def who(self, obj: ScorecardReport) -> str:
-        return obj.department or "Service team (summary)"
+        return obj.department or _("Service team (summary)")
 
-    @admin.display(description="Failed", boolean=True)
+    @admin.display(description=gettext_lazy("Failed"), boolean=True)
     def has_error(self, obj: ScorecardReport) -> bool:
         return bool(obj.error)
 
-    @admin.display(description="Report")
+    @admin.display(description=gettext_lazy("Report"))
     def links(self, obj: ScorecardReport) -> str:
         info = self.opts.app_label, self.opts.model_name
         return format_html(
-            '<a href="{}">View report</a> · <a href="{}">Download CSV</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("admin:{}_{}_report".format(*info), args=[obj.pk]),
+            _("View report"),
             reverse("admin:{}_{}_csv".format(*info), args=[obj.pk]),
+            _("Download CSV"),
         )
 
     def get_urls(self) -> list[URLPattern]:
@@ -105,7 +109,7 @@ class ScorecardReportAdmin(HiddenIsMissingMixin, ReadOnlyAdmin):
         """The report exactly as it was generated and emailed."""
         report = self._report(request, pk)
         if not report.html:
-            raise Http404("This report has no HTML.")
+            raise Http404(_("This report has no HTML."))
         response = HttpResponse(report.html, content_type="text/html; charset=utf-8")
         response["Content-Security-Policy"] = REPORT_CSP
         return response

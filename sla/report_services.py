@@ -2,7 +2,10 @@
 
 A report is generated once per (period, start, department) and kept:
 generating again returns the stored report, so a retried task never
-duplicates one, and what was sent stays what the admin shows. Sending is
+duplicates one, and what was sent stays what the admin shows. The email carries the
+charts as inline PNG images (``multipart/related``, referenced by
+``cid:``), which every mail client shows; the stored HTML (the admin's
+download) keeps them as SVG. Sending is
 separate from generating and happens outside any database transaction
 (no transaction is held across the SMTP call); a failure is recorded on
 the report and retried by the next run.
@@ -13,13 +16,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from email.mime.image import MIMEImage
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import SafeMIMEMultipart
 from django.db.models import Q, QuerySet
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
 from departments.models import Department, Membership
+from sla.chart_png import report_charts
 from sla.models import Scorecard, ScorecardReport
 from sla.projections import ScorecardProjection
 from sla.reports import (
@@ -76,7 +85,10 @@ def reports_generate(
     period must not be stored).
     """
     if period not in PERIODS:
-        raise ValueError(f"The period must be one of {', '.join(PERIODS)}.")
+        raise ValueError(
+            _("The period must be one of %(periods)s.")
+            % {"periods": ", ".join(PERIODS)}
+        )
     now = clock.now()
     if start is None:
         start = last_complete_start(period, now)
@@ -84,8 +96,11 @@ def reports_generate(
         start = period_start(period, start)
         if period_after(period, start) > _earliest_local_date(now):
             raise ValueError(
-                f"The {period} starting {start.isoformat()} has not ended yet in "
-                "every department's timezone."
+                _(
+                    "The %(period)s starting %(start)s has not ended yet in "
+                    "every department's timezone."
+                )
+                % {"period": period, "start": start.isoformat()}
             )
 
     app = get_tickets_application()
@@ -128,7 +143,7 @@ def reports_generate(
             position=position,
             since_position=previous,
         )
-        report, _ = ScorecardReport.objects.get_or_create(
+        report, _created = ScorecardReport.objects.get_or_create(
             period=period,
             start=start,
             department=key,
@@ -172,11 +187,70 @@ def report_filename(report: ScorecardReport, extension: str) -> str:
     )
 
 
+class ReportEmail(EmailMultiAlternatives):
+    """An email whose HTML alternative travels with its images: the HTML
+    part and the ``images`` (Content-ID, PNG bytes) form one
+    ``multipart/related`` part, so the structure is
+    ``mixed[alternative[text, related[html, png...]], attachments...]``."""
+
+    def __init__(
+        self, *args: Any, images: list[tuple[str, bytes]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.images = list(images or [])
+
+    # Django's own hook for building the alternative part (not in the stubs).
+    def _create_alternatives(self, msg: Any) -> Any:
+        msg = super()._create_alternatives(msg)  # type: ignore[misc]
+        if not self.images or not msg.is_multipart():
+            return msg
+        parts = msg.get_payload()
+        for index, part in enumerate(parts):
+            if part.get_content_type() != "text/html":
+                continue
+            related = SafeMIMEMultipart(
+                _subtype="related", encoding=self.encoding or settings.DEFAULT_CHARSET
+            )
+            related.attach(part)
+            for content_id, png in self.images:
+                image = MIMEImage(png, "png")
+                image.add_header("Content-ID", f"<{content_id}>")
+                image.add_header(
+                    "Content-Disposition",
+                    "inline",
+                    filename=content_id.split("@")[0] + ".png",
+                )
+                related.attach(image)
+            parts[index] = related
+        return msg
+
+
+def email_html(report: ScorecardReport) -> tuple[str, list[tuple[str, bytes]]]:
+    """The report's HTML for email, each SVG chart replaced by an ``<img>``
+    of its PNG (``cid:`` reference), and those PNGs with their Content-IDs.
+    A chart that cannot be drawn keeps its SVG."""
+    html, images = report.html, []
+    for number, chart in enumerate(report_charts(report.html), start=1):
+        content_id = f"chart-{number}.report-{report.pk}@baton"
+        image = format_html(
+            '<img src="cid:{}" alt="{}" width="{}" height="{}" '
+            'style="max-width:100%;height:auto">',
+            content_id,
+            chart.title,
+            chart.width,
+            chart.height,
+        )
+        html = html.replace(chart.svg, image, 1)
+        images.append((content_id, chart.png))
+    return html, images
+
+
 def report_send(report: ScorecardReport) -> bool:
-    """Email ``report`` (plain text, the HTML as alternative, the CSV
-    attached) unless it was sent already. Returns True when this call sent
-    it. Never raises for a mail failure or a report nobody can receive:
-    the reason is stored in ``error`` (and the next run tries again).
+    """Email ``report`` (plain text, the HTML as alternative with its
+    charts as inline PNG images, the CSV attached) unless it was sent
+    already. Returns True when this call sent it. Never raises for a mail
+    failure or a report nobody can receive: the reason is stored in
+    ``error`` (and the next run tries again).
 
     Must not be called inside a database transaction: each step is its
     own short write, none spans the SMTP call.
@@ -198,19 +272,23 @@ def report_send(report: ScorecardReport) -> bool:
         _failed(
             report,
             recipients,
-            "Not sent: nobody to send it to (no shared mailbox and no lead "
-            "with an email address).",
+            _(
+                "Not sent: nobody to send it to (no shared mailbox and no lead "
+                "with an email address)."
+            ),
         )
         return False
-    message = EmailMultiAlternatives(
-        subject=f"[Baton] {report.title}"[:250],
-        body=report.text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=recipients,
-    )
-    message.attach_alternative(report.html, "text/html")
-    message.attach(report_filename(report, "csv"), report.csv, "text/csv")
     try:
+        html, images = email_html(report)
+        message = ReportEmail(
+            subject=f"[Baton] {report.title}"[:250],
+            body=report.text,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=recipients,
+            images=images,
+        )
+        message.attach_alternative(html, "text/html")
+        message.attach(report_filename(report, "csv"), report.csv, "text/csv")
         message.send()
     except Exception as error:
         logger.exception("Sending scorecard report %s failed", report.pk)

@@ -50,6 +50,7 @@ from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
+from django.utils.translation import gettext_noop
 
 from tickets.domain import DisputeDecision, RootCause
 
@@ -169,73 +170,100 @@ def _score(low: int, high: int, counts: Callable[[Any], bool]) -> Callable[..., 
 
 
 COUNT_FIGURES: tuple[CountFigure, ...] = (
-    CountFigure("received", "Handoffs received", lambda f: True, "received_position"),
+    CountFigure(
+        "received",
+        gettext_noop("Handoffs received"),
+        lambda f: True,
+        "received_position",
+    ),
     CountFigure(
         "responded",
-        "Responded",
+        gettext_noop("Responded"),
         lambda f: f.responded_position is not None,
         "responded_position",
     ),
     CountFigure(
         "handed_on",
-        "Handed on",
+        gettext_noop("Handed on"),
         lambda f: f.ended_how == "handed_on",
         "ended_position",
     ),
     CountFigure(
-        "resolved", "Resolved", lambda f: f.ended_how == "resolved", "ended_position"
+        "resolved",
+        gettext_noop("Resolved"),
+        lambda f: f.ended_how == "resolved",
+        "ended_position",
     ),
-    CountFigure("finished", "Finished", lambda f: f.ended_how != "", "ended_position"),
     CountFigure(
-        "met", "Response promise met", lambda f: f.verdict == "met", "verdict_position"
+        "finished",
+        gettext_noop("Finished"),
+        lambda f: f.ended_how != "",
+        "ended_position",
     ),
-    CountFigure("breached", "Response promise breached", _breached, "verdict_position"),
+    CountFigure(
+        "met",
+        gettext_noop("Response promise met"),
+        lambda f: f.verdict == "met",
+        "verdict_position",
+    ),
+    CountFigure(
+        "breached",
+        gettext_noop("Response promise breached"),
+        _breached,
+        "verdict_position",
+    ),
     CountFigure(
         "decided",
-        "Response promise decided (met or breached)",
+        gettext_noop("Response promise decided (met or breached)"),
         lambda f: f.verdict != "",
         "verdict_position",
     ),
     CountFigure(
         "timed_responses",
-        "First responses timed in business hours",
+        gettext_noop("First responses timed in business hours"),
         lambda f: f.response_seconds is not None,
         "response_seconds_position",
     ),
-    CountFigure("ratings", "Ratings received", _rated, "rating_position"),
+    CountFigure("ratings", gettext_noop("Ratings received"), _rated, "rating_position"),
     CountFigure(
-        "satisfied", "Satisfied (4-5)", _score(4, 5, _rated), "rating_position"
+        "satisfied",
+        gettext_noop("Satisfied (4-5)"),
+        _score(4, 5, _rated),
+        "rating_position",
     ),
     CountFigure(
-        "dissatisfied", "Dissatisfied (1-2)", _score(1, 2, _rated), "rating_position"
+        "dissatisfied",
+        gettext_noop("Dissatisfied (1-2)"),
+        _score(1, 2, _rated),
+        "rating_position",
     ),
     CountFigure(
         "reopened",
-        "Reopened after this department resolved",
+        gettext_noop("Reopened after this department resolved"),
         lambda f: f.reopened_position is not None,
         "reopened_position",
     ),
     CountFigure(
         "bounced",
-        "Bounced back without a reply",
+        gettext_noop("Bounced back without a reply"),
         lambda f: f.bounced_position is not None,
         "bounced_position",
     ),
     CountFigure(
         "ping_pong",
-        "Ping-pong (third transfer between the same two departments)",
+        gettext_noop("Ping-pong (third transfer between the same two departments)"),
         lambda f: f.ping_pong_position is not None,
         "ping_pong_position",
     ),
     CountFigure(
         "stalled",
-        "Stalled (no public activity past the limit)",
+        gettext_noop("Stalled (no public activity past the limit)"),
         lambda f: f.stalled_position is not None,
         "stalled_position",
     ),
     CountFigure(
         "abandoned",
-        "Abandoned (the customer never answered)",
+        gettext_noop("Abandoned (the customer never answered)"),
         lambda f: f.abandoned_position is not None,
         "abandoned_position",
     ),
@@ -253,43 +281,49 @@ COUNT_FIGURES: tuple[CountFigure, ...] = (
     # Disputes and the adjusted figures.
     CountFigure(
         "disputes_open",
-        "Disputes awaiting a decision",
+        gettext_noop("Disputes awaiting a decision"),
         lambda f: "open" in (f.breach_dispute, f.rating_dispute),
         "dispute_position",
     ),
     CountFigure(
         "breaches_waived",
-        "Breaches waived after a dispute",
+        gettext_noop("Breaches waived after a dispute"),
         lambda f: _breached(f) and f.breach_dispute == WAIVED,
         "breach_dispute_position",
     ),
     CountFigure(
         "ratings_waived",
-        "Ratings waived after a dispute",
+        gettext_noop("Ratings waived after a dispute"),
         lambda f: _rated(f) and f.rating_dispute == WAIVED,
         "rating_dispute_position",
     ),
     CountFigure(
-        "breached_adjusted", "Breached (adjusted)", _breach_counts, "verdict_position"
+        "breached_adjusted",
+        gettext_noop("Breached (adjusted)"),
+        _breach_counts,
+        "verdict_position",
     ),
     CountFigure(
         "decided_adjusted",
-        "Decided (adjusted)",
+        gettext_noop("Decided (adjusted)"),
         lambda f: f.verdict == "met" or _breach_counts(f),
         "verdict_position",
     ),
     CountFigure(
-        "ratings_adjusted", "Ratings (adjusted)", _rating_counts, "rating_position"
+        "ratings_adjusted",
+        gettext_noop("Ratings (adjusted)"),
+        _rating_counts,
+        "rating_position",
     ),
     CountFigure(
         "satisfied_adjusted",
-        "Satisfied (adjusted)",
+        gettext_noop("Satisfied (adjusted)"),
         _score(4, 5, _rating_counts),
         "rating_position",
     ),
     CountFigure(
         "dissatisfied_adjusted",
-        "Dissatisfied (adjusted)",
+        gettext_noop("Dissatisfied (adjusted)"),
         _score(1, 2, _rating_counts),
         "rating_position",
     ),
@@ -403,59 +437,72 @@ def _average(counts: dict[str, int], values: list[int]) -> float | None:
 
 DERIVED_FIGURES: tuple[DerivedFigure, ...] = (
     DerivedFigure(
-        "breach_rate", "Breach rate", "decided", _ratio("breached", "decided")
+        "breach_rate",
+        gettext_noop("Breach rate"),
+        "decided",
+        _ratio("breached", "decided"),
     ),
     DerivedFigure(
         "median_response_seconds",
-        "Median business time to first response (s)",
+        gettext_noop("Median business time to first response (s)"),
         "timed_responses",
         _percentile(50),
         reads="response_seconds",
     ),
     DerivedFigure(
         "p90_response_seconds",
-        "90th percentile business time to first response (s)",
+        gettext_noop("90th percentile business time to first response (s)"),
         "timed_responses",
         _percentile(90),
         reads="response_seconds",
     ),
     DerivedFigure(
-        "rating_rate", "Rating rate", "finished", _ratio("ratings", "finished")
+        "rating_rate",
+        gettext_noop("Rating rate"),
+        "finished",
+        _ratio("ratings", "finished"),
     ),
     DerivedFigure(
-        "average_score", "Average score", "ratings", _average, reads="rating_score"
+        "average_score",
+        gettext_noop("Average score"),
+        "ratings",
+        _average,
+        reads="rating_score",
     ),
     DerivedFigure(
-        "satisfied_share", "Share satisfied", "ratings", _ratio("satisfied", "ratings")
+        "satisfied_share",
+        gettext_noop("Share satisfied"),
+        "ratings",
+        _ratio("satisfied", "ratings"),
     ),
     DerivedFigure(
         "dissatisfied_share",
-        "Share dissatisfied",
+        gettext_noop("Share dissatisfied"),
         "ratings",
         _ratio("dissatisfied", "ratings"),
     ),
     DerivedFigure(
         "breach_rate_adjusted",
-        "Breach rate (adjusted)",
+        gettext_noop("Breach rate (adjusted)"),
         "decided_adjusted",
         _ratio("breached_adjusted", "decided_adjusted"),
     ),
     DerivedFigure(
         "average_score_adjusted",
-        "Average score (adjusted)",
+        gettext_noop("Average score (adjusted)"),
         "ratings_adjusted",
         _average,
         reads="rating_score",
     ),
     DerivedFigure(
         "satisfied_share_adjusted",
-        "Share satisfied (adjusted)",
+        gettext_noop("Share satisfied (adjusted)"),
         "ratings_adjusted",
         _ratio("satisfied_adjusted", "ratings_adjusted"),
     ),
     DerivedFigure(
         "dissatisfied_share_adjusted",
-        "Share dissatisfied (adjusted)",
+        gettext_noop("Share dissatisfied (adjusted)"),
         "ratings_adjusted",
         _ratio("dissatisfied_adjusted", "ratings_adjusted"),
     ),

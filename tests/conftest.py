@@ -27,6 +27,14 @@ from tickets.application import (
 _postgres_app: TicketsApplication | None = None
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Build the message catalogues (.mo, git-ignored) when stale, so that
+    a fresh clone's `pytest` shows Chinese as `make install` would."""
+    from config.compile_messages import compile_all
+
+    compile_all()
+
+
 @pytest.fixture(scope="session")
 def postgres_event_store_lifetime(django_db_setup: None) -> Iterator[None]:
     """Close the shared PostgreSQL application's pool before Django drops

@@ -189,6 +189,9 @@ def test_api_tokens_sessions_and_customer_links_from_a_locked_out_address_still_
 
     api = token_client(agent)
     assert api.get("/api/v1/tickets/", REMOTE_ADDR=HOME).status_code == 200
-    assert session.get("/admin/", REMOTE_ADDR=HOME).status_code == 200
+    # The signed-in agent still gets their start page (their queue).
+    start = session.get("/admin/", REMOTE_ADDR=HOME, follow=True)
+    assert start.status_code == 200
+    assert start.redirect_chain == [("/admin/tickets/queueticket/", 302)]
     customer = Client(REMOTE_ADDR=HOME)
     assert customer.get(f"/t/{token}/").status_code == 200

@@ -158,6 +158,21 @@ def test_without_a_local_env_file_settings_behave_as_before(tmp_path: Path) -> N
     assert _settings_in_a_checkout(tmp_path / "b", None, DEBUG="1")["DEBUG"] is True
 
 
+@pytest.mark.parametrize("hours", ["0", "-1", "nan", "inf", "100000"])
+def test_follow_up_due_hours_must_be_a_sane_positive_number(
+    tmp_path: Path, hours: str
+) -> None:
+    """A rating of 1-2 opens a follow-up due this many hours later: nan or
+    inf would fail every such rating, a negative one make it overdue at
+    once, so settings refuse them."""
+    refused = _settings_in_a_checkout(tmp_path, LOCAL_ENV, FOLLOWUP_DUE_HOURS=hours)
+    assert "FOLLOWUP_DUE_HOURS must be a positive number" in refused["error"]
+    accepted = _settings_in_a_checkout(
+        tmp_path / "ok", LOCAL_ENV, FOLLOWUP_DUE_HOURS="2.5"
+    )
+    assert "error" not in accepted
+
+
 def test_the_test_settings_ignore_a_local_env_file(tmp_path: Path) -> None:
     """A developer's .env (DEBUG=1, another database) does not change what
     the suite runs on; DATABASE_URL given explicitly still does."""

@@ -19,7 +19,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import dateformat
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 
 from tickets import attachments, clock, rate_limit, sla_clocks
 from tickets.domain import ActorKind, Principal, Ticket, TicketNotFound
@@ -33,6 +35,7 @@ from tickets.models import (
     TimelineEntry,
 )
 from tickets.models.integrations import hash_token
+from tickets.projections.timeline import entry_text
 from tickets.services import principal_for_customer
 
 LINK_PATH = "/t/{token}/"
@@ -181,13 +184,21 @@ def _zone(name: str) -> zoneinfo.ZoneInfo:
 
 
 def local_text(value: datetime | None, zone: zoneinfo.ZoneInfo, now: datetime) -> str:
-    """'Tuesday 14:00' within the coming week, else 'Tue 3 Mar 2026 14:00'."""
+    """An instant as the customer reads it, in ``zone`` and the active
+    language: 'Tuesday 14:00' (星期二 14:00) within the coming week, else
+    'Tue 3 Mar 2026 14:00' (2026年3月3日 星期二 14:00)."""
     if value is None:
         return ""
     local = value.astimezone(zone)
     if timedelta(0) <= value - now < timedelta(days=6):
-        return local.strftime("%A %H:%M")
-    return local.strftime("%a %-d %b %Y %H:%M")
+        # Translators: a date format (Django's "date" filter letters) for a
+        # time within the coming week: weekday and time, e.g. Tuesday 14:00.
+        shape = pgettext("customer page: date format", "l H:i")
+    else:
+        # Translators: a date format (Django's "date" filter letters) for
+        # any other time, e.g. Tue 3 Mar 2026 14:00 (zh: Y年n月j日 D H:i).
+        shape = pgettext("customer page: date format", "D j M Y H:i")
+    return dateformat.format(local, shape)
 
 
 def _from_customer(entry: TimelineEntry) -> bool:
@@ -202,22 +213,39 @@ def staff_display_name(actor_short_name: str, department_name: str) -> str:
     """A staff member as customers see them (their page and their emails):
     the first name, or "<department> team" when BATON_CUSTOMER_STAFF_NAMES
     is "role" or the name is unknown."""
+    team = gettext("%(department)s team") % {"department": department_name}
     if getattr(settings, "BATON_CUSTOMER_STAFF_NAMES", "first_name") == "role":
-        return f"{department_name} team"
-    return actor_short_name or f"{department_name} team"
+        return team
+    return actor_short_name or team
 
 
 def _author(entry: TimelineEntry, department_name: str) -> str:
     if _from_customer(entry):
-        return "You"
+        return gettext("You")
     return staff_display_name(entry.actor_short_name, department_name)
 
 
 @dataclass(frozen=True)
 class Promise:
+    """What the page says first: the ticket's state as a sentence (who has
+    it and by when, what we need from the customer, or how it ended), and
+    a second line with the context (``since``)."""
+
     sentence: str
     due_at: datetime | None
     overdue: bool
+    since: str = ""
+
+
+def _asked(entries: list[TimelineEntry]) -> TimelineEntry | None:
+    return next(
+        (
+            e
+            for e in reversed(entries)
+            if e.event_type == event_name(Ticket.WaitingOnCustomer)
+        ),
+        None,
+    )
 
 
 def _promise(
@@ -227,25 +255,50 @@ def _promise(
     now: datetime,
     entries: list[TimelineEntry],
 ) -> Promise:
+    """The state, worded for the customer: resolved, closed (abandoned or
+    not), waiting on them, or with a department (and its promise)."""
     since = local_text(ticket.owner_since, zone, now)
     name = ticket.owner_name
+    parts = {"department": name, "since": since}
     if ticket.status == "waiting":
-        asked = next(
-            (
-                e
-                for e in reversed(entries)
-                if e.event_type == event_name(Ticket.WaitingOnCustomer)
-            ),
-            None,
-        )
+        asked = _asked(entries)
         when = local_text(asked.occurred_at if asked else ticket.owner_since, zone, now)
-        sentence = f"We are waiting for your reply since {when}."
+        context = gettext("%(department)s is waiting for your reply.") % parts
         if asked is not None and asked.body:
-            sentence = f"{name} needs from you: {asked.body} (asked {when})."
-        return Promise(sentence, None, False)
-    if ticket.status in ("resolved", "closed"):
-        when = local_text(ticket.resolved_at or ticket.closed_at, zone, now)
-        return Promise(f"Resolved on {when}.", None, False)
+            sentence = gettext(
+                "%(department)s needs from you: %(request)s (asked %(when)s)."
+            ) % {"department": name, "request": asked.body, "when": when}
+            return Promise(sentence, None, False, context)
+        sentence = gettext("We are waiting for your reply since %(when)s.") % {
+            "when": when
+        }
+        return Promise(sentence, None, False, context)
+    if ticket.status == "resolved":
+        when = local_text(ticket.resolved_at, zone, now)
+        sentence = gettext("Resolved on %(when)s, by %(department)s.") % {
+            "when": when,
+            "department": name,
+        }
+        context = gettext(
+            "If it is not solved for you, write to us below and we will pick "
+            "it up again."
+        )
+        return Promise(sentence, None, False, context)
+    if ticket.status == "closed":
+        when = local_text(ticket.closed_at, zone, now)
+        if _abandoned(ticket):
+            sentence = gettext("Closed on %(when)s: we did not hear back from you.") % {
+                "when": when
+            }
+        elif ticket.resolved_at is not None:
+            sentence = gettext("Resolved and closed on %(when)s.") % {"when": when}
+        else:
+            sentence = gettext("Closed on %(when)s.") % {"when": when}
+        context = gettext(
+            "This request is closed. For anything new, please contact us again."
+        )
+        return Promise(sentence, None, False, context)
+    context = gettext("%(department)s has had your request since %(since)s.") % parts
     states = {c.id: sla_clocks.state_of(c, now) for c in clocks}
     running = {sla_clocks.ON_TRACK, sla_clocks.AT_RISK, sla_clocks.BREACHED}
     response = next(
@@ -262,29 +315,136 @@ def _promise(
         due = local_text(response.due_at, zone, now)
         if states[response.id] == sla_clocks.BREACHED:
             return Promise(
-                f"{name} promised to reply by {due}. That time has passed and "
-                "the delay is being followed up.",
+                gettext(
+                    "%(department)s promised to reply by %(due)s. That time has "
+                    "passed and the delay is being followed up."
+                )
+                % {"department": name, "due": due},
                 response.due_at,
                 True,
+                context,
             )
-        return Promise(f"{name} will reply by {due}.", response.due_at, False)
+        return Promise(
+            gettext("%(department)s will reply by %(due)s.")
+            % {"department": name, "due": due},
+            response.due_at,
+            False,
+            context,
+        )
     ticket_clock = next(
         (c for c in clocks if c.handoff_id is None and states[c.id] in running), None
     )
     if ticket_clock is not None:
         due = local_text(ticket_clock.due_at, zone, now)
         return Promise(
-            f"{name} has your request. We aim to resolve it by {due}.",
+            gettext("%(department)s has your request. We aim to resolve it by %(due)s.")
+            % {"department": name, "due": due},
             ticket_clock.due_at,
             states[ticket_clock.id] == sla_clocks.BREACHED,
+            context,
         )
-    return Promise(f"{name} has your request since {since}.", None, False)
+    # No promise to make: the sentence says it all.
+    return Promise(
+        gettext("%(department)s has had your request since %(since)s.") % parts,
+        None,
+        False,
+    )
+
+
+def _abandoned(ticket: TicketSummary) -> bool:
+    """Whether the ticket was closed because the customer did not answer."""
+    return Handoff.objects.filter(
+        ticket_id=ticket.ticket_id, outcome=Handoff.Outcome.ABANDONED
+    ).exists()
+
+
+# ---------------------------------------------------------------------------
+# Which departments the customer is asked to rate
+# ---------------------------------------------------------------------------
+
+#: A stint handed on sooner than this, with nothing said to the customer,
+#: merely forwarded the ticket (see :func:`merely_forwarded`).
+FORWARD_WITHIN = timedelta(minutes=15)
+
+
+def merely_forwarded(stint: Handoff, *, wrote_to_customer: bool) -> bool:
+    """The rule for what the page asks the customer to rate: a stint that
+    handed the ticket on within :data:`FORWARD_WITHIN` of receiving it,
+    without a public reply or a message to the customer, only forwarded
+    it (a triage hop, the 0-minute legs of a ping-pong) and is not rated
+    on its own. A stint that took longer, or wrote to the customer, or
+    resolved the ticket, worked on it."""
+    if wrote_to_customer or stint.first_response_at is not None:
+        return False
+    if stint.outcome != Handoff.Outcome.HANDED_ON or stint.ended_at is None:
+        return False
+    return stint.ended_at - stint.started_at < FORWARD_WITHIN
+
+
+@dataclass(frozen=True)
+class RatingQuestion:
+    """One question of the page: how a department did, asked once per
+    department that worked on the ticket, about its last worked stint;
+    ``rating`` when the customer already rated one of its stints."""
+
+    department: str
+    handoff_id: UUID
+    rating: dict[str, Any] | None
+    can_rate: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "department": self.department,
+            "handoff_id": self.handoff_id,
+            "rating": self.rating,
+            "can_rate": self.can_rate,
+        }
+
+
+def rating_questions(
+    stints: list[Handoff], wrote: dict[UUID, bool], *, closed: bool
+) -> list[RatingQuestion]:
+    """The departments to ask about, in the order they first worked on the
+    ticket: each department whose stints include work (not
+    :func:`merely_forwarded`), asked about its last worked stint once that
+    stint is finished; a department already rated shows its rating and is
+    not asked again. (The domain accepts a rating per finished stint; this
+    is what the page offers.)"""
+    worked: dict[str, list[Handoff]] = {}
+    for stint in stints:
+        if not merely_forwarded(stint, wrote_to_customer=wrote.get(stint.id, False)):
+            worked.setdefault(stint.department, []).append(stint)
+    questions = []
+    for department_stints in worked.values():
+        last = department_stints[-1]
+        rated = [s for s in department_stints if s.rating_score is not None]
+        if rated:
+            latest = rated[-1]
+            questions.append(
+                RatingQuestion(
+                    latest.department_name,
+                    latest.id,
+                    {"score": latest.rating_score, "comment": latest.rating_comment},
+                    False,
+                )
+            )
+        elif last.ended_at is not None:
+            questions.append(
+                RatingQuestion(last.department_name, last.id, None, not closed)
+            )
+    return questions
+
+
+# ---------------------------------------------------------------------------
+# The customer's view
+# ---------------------------------------------------------------------------
 
 
 def customer_view(
     ticket: TicketSummary, *, now: datetime | None = None
 ) -> dict[str, Any]:
-    """The customer-facing description of ``ticket`` (JSON-ready)."""
+    """The customer-facing description of ``ticket`` (JSON-ready), in the
+    active language (the page activates the ticket's)."""
     now = now or clock.now()
     zone = _zone(ticket.customer_timezone)
     stints = list(
@@ -302,8 +462,16 @@ def customer_view(
     response_clocks = {c.handoff_id: c for c in clocks if c.kind == "response"}
     closed = ticket.status == "closed"
     journey = []
+    wrote: dict[UUID, bool] = {}
     for index, stint in enumerate(stints):
         end = stints[index + 1].started_position if index + 1 < len(stints) else None
+        mine = [
+            entry
+            for entry in entries
+            if entry.position >= stint.started_position
+            and (end is None or entry.position < end)
+        ]
+        wrote[stint.id] = any(not _from_customer(entry) for entry in mine)
         messages = [
             {
                 "at": entry.occurred_at,
@@ -311,13 +479,11 @@ def customer_view(
                 "author": _author(entry, stint.department_name),
                 "from_customer": _from_customer(entry),
                 "kind": entry.event_type,
-                "text": entry.text,
+                "text": entry_text(entry),
                 "body": entry.body,
                 "attachments": [f.as_dict() for f in files.get(entry.version, ())],
             }
-            for entry in entries
-            if entry.position >= stint.started_position
-            and (end is None or entry.position < end)
+            for entry in mine
         ]
         response_clock = response_clocks.get(stint.id)
         finished_at = stint.first_response_at or stint.ended_at
@@ -351,19 +517,24 @@ def customer_view(
             }
         )
     promise = _promise(ticket, clocks, zone, now, entries)
+    questions = rating_questions(stints, wrote, closed=closed)
     return {
         "ticket_id": ticket.ticket_id,
         "subject": ticket.subject,
         "status": ticket.status,
+        "status_label": status_label(ticket.status),
+        "language": ticket.language,
         "customer_timezone": zone.key,
         "owner": ticket.owner,
         "owner_name": ticket.owner_name,
         "owner_since": ticket.owner_since,
         "owner_since_local": local_text(ticket.owner_since, zone, now),
         "promise": promise.sentence,
+        "promise_context": promise.since,
         "promise_due_at": promise.due_at,
         "promise_overdue": promise.overdue,
         "journey": journey,
+        "rating_questions": [q.as_dict() for q in questions],
         "ticket_rating": None
         if ticket.experience_score is None
         else {"score": ticket.experience_score, "comment": ticket.experience_comment},
@@ -374,3 +545,17 @@ def customer_view(
             f.as_dict() for version in sorted(files) for f in files[version]
         ],
     }
+
+
+STATUS_LABELS = {
+    "open": pgettext_lazy("ticket status, for the customer", "In progress"),
+    "waiting": pgettext_lazy("ticket status, for the customer", "Waiting for you"),
+    "resolved": pgettext_lazy("ticket status, for the customer", "Resolved"),
+    "closed": pgettext_lazy("ticket status, for the customer", "Closed"),
+}
+
+
+def status_label(status: str) -> str:
+    """A status as the customer reads it, in the active language."""
+    label = STATUS_LABELS.get(status)
+    return str(label) if label is not None else status

@@ -44,6 +44,7 @@ from tickets.domain import (
     NotPermitted,
     Principal,
 )
+from tickets.languages import ticket_language
 from tickets.projection_runner import catch_up, project_to, projection_group
 
 logger = logging.getLogger(__name__)
@@ -229,12 +230,15 @@ def ticket_open(
     department: str | None = None,
     ticket_id: UUID | None = None,
     attachments: list[UUID] | None = None,
+    language: str = "",
 ) -> CommandResult:
     """Open a ticket owned by the front line (the principal's own, the one
     named by ``department``, or the only one there is), and issue the
     customer's link: ``result.detail["customer_token"]`` (shown once;
-    None when this is a replay of an open whose link was already issued)."""
+    None when this is a replay of an open whose link was already issued).
+    ``language`` is the customer's (``tickets.languages``)."""
     _require_staff(principal)
+    language = ticket_language(language)
     front_line = _front_line_for(principal, department)
     result = _run(
         _claim(
@@ -257,6 +261,7 @@ def ticket_open(
                 scenario=scenario_code(scenario),
                 priority=priority,
                 attachments=files,
+                language=language,
             ),
         )
     )
@@ -385,6 +390,12 @@ ticket_rate_handoff = ticket_rate_experience = command_service("rate")
 #: ``result.detail`` is the new dispute's id.
 ticket_dispute = command_service("dispute")
 ticket_dispute_decide = command_service("decide_dispute")
+#: The service team's steps on a low rating's follow-up.
+ticket_follow_up_assign = command_service("follow_up_assign")
+ticket_follow_up_note = command_service("follow_up_note")
+ticket_follow_up_contact = command_service("follow_up_contact")
+ticket_follow_up_close = command_service("follow_up_close")
+ticket_follow_up_reopen = command_service("follow_up_reopen")
 
 
 def ticket_customer_link_revoke(*, principal: Principal, ticket_id: UUID) -> int:

@@ -186,7 +186,43 @@ class HistoryGenerator:
         life = _Life(ticket=ticket, now=opened, rnd=rnd, sla=self.sla)
         with contextlib.suppress(_OutOfTime):
             self._work(life)
+        self._follow_up(life)
         return ticket
+
+    def _follow_up(self, life: _Life) -> None:
+        """The service team calls back most dissatisfied customers and closes
+        their follow-ups; about one in six stays open (some overdue), so the
+        inbox has work in it. Its own random stream and clock: the rest of
+        the history is the same with or without follow-ups."""
+        ticket = life.ticket
+        seed = f"{self.seed}:{ticket.customer_ref}:{ticket.created_on.isoformat()}"
+        rnd = random.Random(seed)  # noqa: S311 - a demo, not a secret
+        at = life.now
+        for follow_up in list(ticket.follow_ups.values()):
+            if follow_up.status != "open" or rnd.random() < 0.17:
+                continue
+            at += timedelta(hours=rnd.uniform(1, 30))
+            done = at + timedelta(minutes=rnd.uniform(10, 180))
+            if done >= self.end:
+                return
+            ticket.record_follow_up_contact(
+                follow_up_id=follow_up.id,
+                method=rnd.choice(["phone", "phone", "email", "chat"]),
+                actor=self.front.lead,
+                at=at,
+                service_team=True,
+            )
+            ticket.close_follow_up(
+                follow_up_id=follow_up.id,
+                outcome=rnd.choice(
+                    ["resolved", "resolved", "no_action", "product_fix"]
+                ),
+                note="Called the customer back and explained what happened.",
+                actor=self.front.lead,
+                at=done,
+                service_team=True,
+            )
+            at = done
 
     def _at(self, life: _Life, low: float, high: float) -> datetime:
         at = life.later(low, high)
@@ -327,6 +363,10 @@ class HistoryGenerator:
                         at=self._at(life, 30, 60 * 24),
                         is_lead=True,
                     )
+
+
+#: Follow-up outcomes in the generated history, resolved most often.
+OUTCOMES = ["resolved", "resolved", "no_action", "product_fix"]
 
 
 class _OutOfTime(Exception):

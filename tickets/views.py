@@ -1,7 +1,9 @@
 """The customer's ticket page, ``/t/<token>/``: plain Django templates,
 readable on a phone, no JavaScript needed. Forms post back to the page
 (post/redirect/get). Wrong, revoked and expired links are a plain 404,
-and an address that keeps guessing is throttled."""
+and an address that keeps guessing is throttled. The page speaks the
+ticket's language, or the one the customer picked with its switcher
+(``tickets.languages.page_language``)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from uuid import UUID
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.utils import translation
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
@@ -30,10 +34,13 @@ from tickets.domain import (
     TicketNotFound,
     UnknownHandoff,
 )
+from tickets.languages import html_lang, page_language
 
 
-def _not_found(request: HttpRequest) -> HttpResponse:
-    return render(request, "tickets/customer_missing.html", status=404)
+def _not_found(request: HttpRequest, status: int = 404) -> HttpResponse:
+    """A wrong, revoked or expired link, in the browser's language."""
+    context = {"html_lang": html_lang(translation.get_language())}
+    return render(request, "tickets/customer_missing.html", context, status=status)
 
 
 # CSRF is checked by ``_page``, after the body's size: the check reads the
@@ -49,10 +56,19 @@ def customer_page(request: HttpRequest, token: str) -> HttpResponse:
         retry_after = record_failure(request)
         if retry_after is None:
             return _not_found(request)
-        response = render(request, "tickets/customer_missing.html", status=429)
+        response = _not_found(request, status=429)
         response["Retry-After"] = str(retry_after)
         return response
 
+    language = page_language(request, ticket.language)
+    with translation.override(language):
+        response = _respond(request, ticket, token)
+    response["Content-Language"] = language
+    patch_vary_headers(response, ("Cookie",))  # the switcher's choice
+    return response
+
+
+def _respond(request: HttpRequest, ticket: Any, token: str) -> HttpResponse:
     if request.method == "POST":
         try:
             attachments.check_body_size(request.META, files=MAX_ATTACHMENTS)
@@ -86,8 +102,12 @@ def _render(
 ) -> HttpResponse:
     """The page; with ``error`` (status 400 unless said), and what was
     typed (``form``) to fill in again."""
+    language = translation.get_language()
     context: dict[str, Any] = {
         "view": customer_view(ticket),
+        "html_lang": html_lang(language),
+        "language": language,
+        "next": request.path,
         "token": token,
         "max_files": MAX_ATTACHMENTS,
         "max_file_size": settings.BATON_ATTACHMENT_MAX_BYTES,

@@ -17,7 +17,9 @@ those match the event log). Two kinds of report exist for a period:
 Rankings use the raw figures, which never change; the adjusted figures
 (leaving out what a front-line lead waived after a dispute) stand beside
 them. Charts are hand-written SVG with titles, descriptions and axis
-labels; every text in them is escaped.
+labels; every text in them is escaped. Everything a report says is marked for
+translation: a report is written in the active language when it is made
+and stored as made.
 
 The modules, in the order a report is made (each imports only those
 before it, except that :mod:`~sla.reports.data` attaches the charts):
@@ -25,11 +27,12 @@ before it, except that :mod:`~sla.reports.data` attaches the charts):
 * :mod:`sla.reports.data`: gathering a period's stored scorecards into a
   :class:`ReportData` (:func:`report_data`), rankings, dissatisfied
   ratings, trends;
-* :mod:`sla.reports.figures`: how a figure reads (:func:`format_figure`;
-  durations through :func:`tickets.durations.format_duration`) and the
-  tables' columns and cells;
+* :mod:`sla.reports.figures`: how a figure reads (:func:`format_figure`,
+  through :mod:`tickets.formatting`: percentages, "1h 34m", two-decimal
+  scores) and the tables' columns and cells;
 * :mod:`sla.reports.charts`: the SVG line and bar charts
-  (:func:`trend_charts`);
+  (:func:`trend_charts`); the email carries them as PNG
+  (:mod:`sla.chart_png`);
 * :mod:`sla.reports.render`: the HTML document and the email's plain
   text (:func:`render_report_html`, :func:`render_report_text`);
 * :mod:`sla.reports.exports`: the CSV (:func:`report_csv`) and reading

@@ -9,13 +9,32 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
+from django.utils import dateformat
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+
+from tickets.formatting import format_rate, format_score
 
 if TYPE_CHECKING:
     from sla.reports.data import ReportData
 
-PERIOD_NOUNS = {"day": "day", "week": "week", "month": "month"}
+PERIOD_NOUNS = {
+    "day": gettext_lazy("day"),
+    "week": gettext_lazy("week"),
+    "month": gettext_lazy("month"),
+}
+PERIOD_PLURALS = {
+    "day": gettext_lazy("days"),
+    "week": gettext_lazy("weeks"),
+    "month": gettext_lazy("months"),
+}
+X_TITLES = {
+    "day": gettext_lazy("Day (each department's own timezone)"),
+    "week": gettext_lazy("Week starting (each department's own timezone)"),
+    "month": gettext_lazy("Month (each department's own timezone)"),
+}
 
 #: Okabe-Ito colours (distinguishable with colour-vision deficiencies).
 PALETTE = (
@@ -269,7 +288,10 @@ def bar_chart(
     """Grouped bars: one bar per series in every period (zero-height when
     the value is 0)."""
     top = nice_ceiling(max((v or 0 for s in series for v in s.values), default=0))
-    step = top / 4 if top >= 4 else 1
+    # Counts: whole-number ticks (0, 2, 4... for a top of 10, not 2.5).
+    step = next(
+        (top / n for n in (4, 5, 2) if top >= 4 and (top / n).is_integer()), 1.0
+    )
     ticks = []
     tick = 0.0
     while tick <= top + 1e-9:
@@ -322,23 +344,31 @@ def bar_chart(
 
 
 def _period_tick(period: str, start: date) -> str:
+    """A short period label, in the active language ("2 Mar", "Mar 2026")."""
     if period == "month":
-        return f"{start:%b %Y}"
-    return f"{start.day} {start:%b}"
+        return dateformat.format(start, pgettext("chart tick: a month", "M Y"))
+    return dateformat.format(start, pgettext("chart tick: a day", "j M"))
 
 
 def trend_charts(data: ReportData) -> list[tuple[str, SafeString]]:
     """Breach rate and average score (lines) and handoffs received
     (bars) over the report's trend periods, one series per department."""
     labels = [(s, _period_tick(data.period, s)) for s in data.trend_starts]
-    noun = PERIOD_NOUNS[data.period]
-    x_title = f"{noun.capitalize()} starting (each department's own timezone)"
+    noun = str(PERIOD_NOUNS[data.period])
+    x_title = str(X_TITLES[data.period])
     span = (
-        f"the {len(labels)} {noun}s from {labels[0][1]} to {labels[-1][1]}"
+        _("the %(count)s %(periods)s from %(first)s to %(last)s")
+        % {
+            "count": len(labels),
+            "periods": PERIOD_PLURALS[data.period],
+            "first": labels[0][1],
+            "last": labels[-1][1],
+        }
         if labels
         else ""
     )
-    who = "each department" if data.is_summary else data.department_name
+    who = _("each department") if data.is_summary else data.department_name
+    facts = {"who": who, "span": span, "period": noun}
     prefix = "report-" + (data.department or "summary").lower()
 
     def series(attribute: str) -> list[Series]:
@@ -349,49 +379,51 @@ def trend_charts(data: ReportData) -> list[tuple[str, SafeString]]:
 
     breach = line_chart(
         chart_id=f"{prefix}-breach-rate",
-        title="Breach rate",
-        description=(
-            f"Share of decided response promises that were breached, for {who}, "
-            f"over {span}. Gaps: no promise was decided that {noun}."
-        ),
+        title=_("Breach rate"),
+        description=_(
+            "Share of decided response promises that were breached, for "
+            "%(who)s, over %(span)s. Gaps: no promise was decided that %(period)s."
+        )
+        % facts,
         x_labels=labels,
         x_title=x_title,
-        y_title="Breach rate",
+        y_title=_("Breach rate"),
         y_ticks=[(v / 100, f"{v}%") for v in (0, 25, 50, 75, 100)],
         low=0,
         high=1,
         series=series("breach_rate"),
-        value_text=lambda v: f"{v * 100:.1f}%",
+        value_text=format_rate,
     )
     score = line_chart(
         chart_id=f"{prefix}-average-score",
-        title="Average rating",
-        description=(
-            f"Average customer rating (1 to 5) of handoffs, for {who}, over "
-            f"{span}. Gaps: no rating that {noun}."
-        ),
+        title=_("Average rating"),
+        description=_(
+            "Average customer rating (1 to 5) of handoffs, for %(who)s, over "
+            "%(span)s. Gaps: no rating that %(period)s."
+        )
+        % facts,
         x_labels=labels,
         x_title=x_title,
-        y_title="Average score (1-5)",
+        y_title=_("Average score (1-5)"),
         y_ticks=[(float(v), str(v)) for v in range(1, 6)],
         low=1,
         high=5,
         series=series("average_score"),
-        value_text=lambda v: f"{v:.2f}",
+        value_text=format_score,
     )
     received = bar_chart(
         chart_id=f"{prefix}-received",
-        title="Handoffs received",
-        description=f"Handoffs received by {who}, over {span}.",
+        title=_("Handoffs received"),
+        description=_("Handoffs received by %(who)s, over %(span)s.") % facts,
         x_labels=labels,
         x_title=x_title,
-        y_title="Handoffs received",
+        y_title=_("Handoffs received"),
         series=series("received"),
     )
     return [
-        ("Breach rate", breach),
-        ("Average rating", score),
-        ("Handoffs received", received),
+        (_("Breach rate"), breach),
+        (_("Average rating"), score),
+        (_("Handoffs received"), received),
     ]
 
 

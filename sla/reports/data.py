@@ -16,12 +16,15 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+from django.utils import dateformat
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from departments.models import Department
 from sla.models import Scorecard, ScorecardHandoff
 from sla.problems import ProblemsReport, problems
-from sla.reports.charts import trend_charts
+from sla.reports.charts import PERIOD_NOUNS, trend_charts
 from sla.scorecards import (
     ALL_SCENARIOS,
     PERIODS,
@@ -72,6 +75,14 @@ class Ranked:
     volume: int
 
 
+#: A dispute's state as people read it.
+DISPUTE_STATES = {
+    "open": gettext_lazy("open"),
+    "accepted": gettext_lazy("accepted"),
+    "waived": gettext_lazy("waived"),
+}
+
+
 @dataclass(frozen=True)
 class DissatisfiedRating:
     department: str
@@ -87,6 +98,10 @@ class DissatisfiedRating:
     @property
     def scenario_label(self) -> str:
         return scenario_label(self.scenario)
+
+    @property
+    def dispute_label(self) -> str:
+        return str(DISPUTE_STATES.get(self.dispute, self.dispute))
 
 
 @dataclass(frozen=True)
@@ -146,27 +161,41 @@ class ReportData:
         return date.fromordinal(self.end.toordinal() - 1)
 
     @property
+    def period_noun(self) -> str:
+        """The period as a word of the active language ("week")."""
+        return str(PERIOD_NOUNS[self.period])
+
+    @property
     def title(self) -> str:
         who = (
-            "Service team summary"
+            _("Service team summary")
             if self.department is None
             else f"{self.department_name} ({self.department})"
         )
-        return f"{who}: scorecard report, {period_title(self.period, self.start)}"
+        return _("%(who)s: scorecard report, %(period)s") % {
+            "who": who,
+            "period": period_title(self.period, self.start),
+        }
 
 
 def scenario_label(scenario: str) -> str:
     if scenario == ALL_SCENARIOS:
-        return "All scenarios"
-    return scenario or "(no scenario)"
+        return _("All scenarios")
+    return scenario or _("(no scenario)")
+
+
+def report_date(day: date) -> str:
+    """A day as report titles and headers write it, in the active
+    language ("Mon 2 Mar 2026")."""
+    return dateformat.format(day, pgettext("date in a report", "D j M Y"))
 
 
 def period_title(period: str, start: date) -> str:
     if period == "day":
-        return f"{start:%a} {start.day} {start:%b %Y}"
+        return report_date(start)
     if period == "month":
-        return f"{start:%B %Y}"
-    return f"week of {start:%a} {start.day} {start:%b %Y}"
+        return dateformat.format(start, pgettext("a month in a report", "F Y"))
+    return _("week of %(day)s") % {"day": report_date(start)}
 
 
 def trend_starts(period: str, start: date, periods: int) -> list[date]:
@@ -352,7 +381,9 @@ def report_data(
         start=start,
         end=end,
         department=department,
-        department_name=("Service team" if department is None else name_of(department)),
+        department_name=(
+            _("Service team") if department is None else name_of(department)
+        ),
         generated_at=clock.now(),
         min_volume=min_volume,
         scorecards=scorecards,

@@ -1,7 +1,8 @@
-"""How a report's figures read: counts as they are, rates as percentages,
-scores to two decimals, durations through the one duration formatter
-(:func:`tickets.durations.format_duration`); and the tables' columns and
-cells built from them.
+"""How a report's figures read, through the one formatting module
+(:mod:`tickets.formatting`): counts grouped, rates as percentages, scores
+to two decimals, durations as "1h 34m"; and the tables' columns and cells
+built from them. The scorecard admin pages read figures through
+:func:`format_figure` too.
 """
 
 from __future__ import annotations
@@ -10,11 +11,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
 from sla.reports.data import ScorecardLine
 from sla.scorecards import COUNTS, FIGURE_NAMES, figure_label
-from tickets.durations import format_duration
-
-NO_VALUE = "\u2013"  # en dash
+from tickets.formatting import NO_VALUE as NO_VALUE
+from tickets.formatting import (
+    format_count,
+    format_duration,
+    format_rate,
+    format_score,
+)
 
 
 def figure_kind(name: str) -> str:
@@ -35,12 +42,12 @@ def format_figure(name: str, value: Any) -> str:
         return NO_VALUE
     kind = figure_kind(name)
     if kind == "count":
-        return str(value)
+        return format_count(value)
     if kind == "duration":
         return format_duration(float(value))
     if kind == "score":
-        return f"{float(value):.2f}"
-    return f"{float(value) * 100:.1f}%"
+        return format_score(value)
+    return format_rate(value)
 
 
 def adjusted_name(name: str) -> str | None:
@@ -83,24 +90,40 @@ SCENARIO_FIGURES = (
 
 #: Column headings for the tables (the full label is the tooltip).
 SHORT_LABELS = {
-    "received": "Received",
-    "decided": "Promises decided",
-    "breached": "Breached",
-    "median_response_seconds": "Median first response",
-    "p90_response_seconds": "90th pct first response",
-    "ratings": "Ratings",
-    "reopened": "Reopened",
-    "bounced": "Bounced",
-    "ping_pong": "Ping-pong",
-    "stalled": "Stalled",
-    "abandoned": "Abandoned",
-    "disputes_open": "Open disputes",
+    "received": gettext_lazy("Received"),
+    "decided": gettext_lazy("Promises decided"),
+    "breached": gettext_lazy("Breached"),
+    "breach_rate": gettext_lazy("Breach rate"),
+    "median_response_seconds": gettext_lazy("Median first response"),
+    "p90_response_seconds": gettext_lazy("90th pct first response"),
+    "ratings": gettext_lazy("Ratings"),
+    "average_score": gettext_lazy("Average rating"),
+    "dissatisfied": gettext_lazy("Dissatisfied"),
+    "responded": gettext_lazy("Responded"),
+    "finished": gettext_lazy("Finished"),
+    "reopened": gettext_lazy("Reopened"),
+    "bounced": gettext_lazy("Bounced"),
+    "ping_pong": gettext_lazy("Ping-pong"),
+    "stalled": gettext_lazy("Stalled"),
+    "abandoned": gettext_lazy("Abandoned"),
+    "disputes_open": gettext_lazy("Open disputes"),
 }
 
 
+#: The shown forms of the labels that carry a unit (``display_label``
+#: strips it), so that the catalogue has them too.
+UNITLESS_LABELS = (
+    gettext_noop("Median business time to first response"),
+    gettext_noop("90th percentile business time to first response"),
+)
+
+
 def display_label(name: str) -> str:
-    """The figure's label without its unit (values are shown formatted)."""
-    return figure_label(name).removesuffix(" (s)")
+    """The figure's label without its unit (values are shown formatted),
+    in the active language: the labels are written in
+    :mod:`sla.scorecards` and the catalogue translates them (one it does
+    not know reads as written)."""
+    return gettext(figure_label(name).removesuffix(" (s)"))
 
 
 @dataclass(frozen=True)
@@ -114,7 +137,10 @@ class Column:
 def columns(names: Sequence[str]) -> list[Column]:
     return [
         Column(
-            n, SHORT_LABELS.get(n, display_label(n)), display_label(n), adjusted_name(n)
+            n,
+            str(SHORT_LABELS.get(n) or display_label(n)),
+            display_label(n),
+            adjusted_name(n),
         )
         for n in names
     ]

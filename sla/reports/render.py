@@ -1,5 +1,6 @@
 """A report as people read it: the standalone HTML document (the admin
-page and the email's HTML part) and the email's plain-text part.
+page and the email's HTML part) and the email's plain-text part, in the
+active language (a stored report keeps the language it was made in).
 """
 
 from __future__ import annotations
@@ -8,7 +9,7 @@ from typing import Any
 
 from django.template.loader import render_to_string
 
-from sla.reports.data import DISSATISFIED_MAX_SCORE, ReportData
+from sla.reports.data import DISSATISFIED_MAX_SCORE, ReportData, report_date
 from sla.reports.figures import (
     SCENARIO_FIGURES,
     SUMMARY_FIGURES,
@@ -17,6 +18,7 @@ from sla.reports.figures import (
     format_figure,
     table_cells,
 )
+from tickets.formatting import format_instant
 
 
 def _context(data: ReportData) -> dict[str, Any]:
@@ -40,6 +42,9 @@ def _context(data: ReportData) -> dict[str, Any]:
     ]
     return {
         "data": data,
+        "period_from": report_date(data.start),
+        "period_to": report_date(data.last_day),
+        "generated": format_instant(data.generated_at, "UTC"),
         "summary_columns": summary_cols,
         "department_rows": [
             (d, table_cells(d, summary_cols)) for d in data.departments

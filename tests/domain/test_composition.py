@@ -28,13 +28,23 @@ from tickets.domain import (
 )
 from tickets.domain.clock_events import ClockKeeping
 from tickets.domain.disputes import Disputes
+from tickets.domain.followups import FollowUps
 from tickets.domain.handoffs import Handoffs
 from tickets.domain.journeys import Journeys
 from tickets.domain.lifecycle import Lifecycle
 from tickets.domain.ratings import Ratings
 from tickets.domain.waiting import Waiting
 
-MIXINS = (Journeys, Lifecycle, Handoffs, Waiting, Ratings, Disputes, ClockKeeping)
+MIXINS = (
+    Journeys,
+    Lifecycle,
+    Handoffs,
+    Waiting,
+    FollowUps,
+    Ratings,
+    Disputes,
+    ClockKeeping,
+)
 PARIS_CS = DepartmentRef(
     "CS", "Customer Service", front_line=True, timezone="Europe/Paris"
 )

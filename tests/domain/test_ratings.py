@@ -56,8 +56,9 @@ def rate(department: str, score: Any = 4, actor: Any = customer) -> Any:
 
 def test_a_finished_handoff_is_rated_for_its_department_and_agent() -> None:
     ticket = given(None, to_fin, fin_assigns_finn, fin_to_log)
-    [event] = when(ticket, rate("FIN", 2))
+    event, opened = when(ticket, rate("FIN", 2))
     assert isinstance(event, Ticket.HandoffRated)
+    assert isinstance(opened, Ticket.FollowUpOpened)
     assert (event.handoff_id, event.department, event.department_name) == (
         stint_of(ticket, "FIN"),
         "FIN",
@@ -104,7 +105,7 @@ def test_a_score_is_a_whole_number_from_1_to_5(score: Any) -> None:
 
 @pytest.mark.parametrize("score", [1, 5])
 def test_the_ends_of_the_scale_are_scores(score: int) -> None:
-    [event] = when(given(None, to_fin, fin_to_log), rate("FIN", score))
+    [event, *_] = when(given(None, to_fin, fin_to_log), rate("FIN", score))
     assert event.score == score
 
 

@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db.models import F
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from tests.browser import browser, screenshot  # noqa: F401 - the fixture
-from tickets.admin.queue import annotate_queue
+from tickets import clock
+from tickets.admin.queue import annotate_queue, queue_ordering
 from tickets.models import SLAClock, TicketSummary
 
 QUEUE = "/admin/tickets/queueticket/"
@@ -44,7 +44,7 @@ def test_a_finance_agent_hands_a_ticket_to_logistics_in_a_browser(
         annotate_queue(
             TicketSummary.objects.filter(owner="FIN", status__in=["open", "waiting"])
         )
-        .order_by(F("due_at").asc(nulls_last=True), "opened_at")
+        .order_by(*queue_ordering(clock.now()))
         .values_list("subject", flat=True)
     )
     assert shown == expected and len(shown) >= 3

@@ -343,6 +343,35 @@ CASES = [
         403,
         "not_permitted",
     ),
+    # A follow-up this ticket does not have (its low ratings open them).
+    *(
+        Case(
+            T + f"follow-ups/{route}/",
+            "session:lead:CS",
+            "resolved",
+            lambda world, fields=fields: {"follow_up_id": str(uuid4()), **fields},
+            400,
+            "unknown_follow_up",
+        )
+        for route, fields in (
+            ("notes", {"note": "Called Finance"}),
+            ("contacts", {"method": "phone"}),
+            ("close", {"outcome": "resolved"}),
+            ("reopen", {"reason": "Again"}),
+        )
+    ),
+    # Following up is the service team's, in person: not a lead's token.
+    Case(
+        T + "follow-ups/owner/",
+        "lead:CS",
+        "resolved",
+        lambda world: {
+            "follow_up_id": str(uuid4()),
+            "owner_id": world.org.leads["CS"].pk,
+        },
+        403,
+        "not_permitted",
+    ),
     # Finance handled it once, but Logistics owns it now: Finance may not
     # change the customer's link.
     Case(T + "customer-link/", "agent:FIN", "with_log", body({}), 403, "not_permitted"),

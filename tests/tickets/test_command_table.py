@@ -31,8 +31,18 @@ TEMPLATES = Path(settings.BASE_DIR) / "tickets" / "templates"
 ADMIN_TICKET_PAGE = TEMPLATES / "admin" / "tickets" / "queue" / "ticket.html"
 CUSTOMER_PAGE = TEMPLATES / "tickets" / "customer_page.html"
 #: Staff commands deliberately not on the admin ticket page: disputes are
-#: raised and decided on the scorecard pages (sla.scorecard_admin).
-NOT_ON_THE_TICKET_PAGE = {"dispute", "decide_dispute"}
+#: raised and decided on the scorecard pages (sla.scorecard_admin), and a
+#: dissatisfied customer's follow-up is worked on its own page
+#: (tickets.admin.followups).
+NOT_ON_THE_TICKET_PAGE = {
+    "dispute",
+    "decide_dispute",
+    "follow_up_assign",
+    "follow_up_note",
+    "follow_up_contact",
+    "follow_up_close",
+    "follow_up_reopen",
+}
 
 
 def _forms(template: Path) -> dict[str, str]:

@@ -118,7 +118,8 @@ def test_waiting_and_resolved_states_are_worded_for_the_customer(
         root_cause="process",
     )
     view = APIClient().get(f"/api/v1/public/timeline/{token}/").json()
-    assert view["promise"] == "Resolved on Monday 03:00." and view["can_reply"] is False
+    assert view["promise"] == "Resolved on Monday 03:00, by Customer Service."
+    assert view["can_reply"] is False
 
 
 def test_no_internal_note_reason_or_staff_surname_ever_reaches_the_customer(

@@ -545,6 +545,12 @@ PINNED_TOPICS = {
     "StintStalled": "baton.tickets:Ticket.StintStalled",
     "DisputeOpened": "baton.tickets:Ticket.DisputeOpened",
     "DisputeDecided": "baton.tickets:Ticket.DisputeDecided",
+    "FollowUpOpened": "baton.tickets:Ticket.FollowUpOpened",
+    "FollowUpAssigned": "baton.tickets:Ticket.FollowUpAssigned",
+    "FollowUpNoteAdded": "baton.tickets:Ticket.FollowUpNoteAdded",
+    "FollowUpCustomerContacted": "baton.tickets:Ticket.FollowUpCustomerContacted",
+    "FollowUpClosed": "baton.tickets:Ticket.FollowUpClosed",
+    "FollowUpReopened": "baton.tickets:Ticket.FollowUpReopened",
 }
 
 

@@ -90,7 +90,7 @@ def test_the_admin_page_edits_ones_own_settings(org: Org) -> None:
     response = client.get(page)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "My notifications" in html
+    assert "My settings" in html
     assert "ticket is handed to my department" in html
     response = client.post(
         page, {"department_handoff": "on", "assigned": "on", "sla_alert": "on"}

@@ -143,8 +143,8 @@ def test_the_rebuild_command_reports_and_rebuilds(org: Org, capsys: Any) -> None
     TimelineEntry.objects.all().delete()  # damage a read model
     call_command("rebuild_projections")
     assert (
-        "Rebuilt ticket_summary, handoff, timeline, sla_clock, attachments from"
-        in capsys.readouterr().out
+        "Rebuilt ticket_summary, handoff, timeline, sla_clock, attachments, "
+        "follow_up from" in capsys.readouterr().out
     )
     assert read_models() == before
 
@@ -321,6 +321,7 @@ def test_each_projection_has_its_own_tracking_row(org: Org) -> None:
         ("timeline", "tickets"),
         ("sla_clock", "tickets"),
         ("attachments", "tickets"),
+        ("follow_up", "tickets"),
         ("sla_notification", "tickets"),
         ("webhook_delivery", "tickets"),
         ("email_notification", "tickets"),

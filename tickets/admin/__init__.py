@@ -13,8 +13,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from tickets import clock
+from tickets.admin.followups import FollowUpInboxUrls
 from tickets.admin.visibility import (
     ReadOnlyTicketDataAdmin,
     TicketDataAdmin,
@@ -93,7 +95,9 @@ class TimelineInline(TicketDataTabularInline):
 
 
 @admin.register(TicketSummary)
-class TicketSummaryAdmin(ReadOnlyTicketDataAdmin):
+class TicketSummaryAdmin(FollowUpInboxUrls, ReadOnlyTicketDataAdmin):
+    """The tickets as rows; also hosts the Dissatisfied inbox's pages."""
+
     list_display = [
         "subject",
         "customer_ref",
@@ -163,14 +167,19 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         obj.key_prefix, obj.key_hash = token.key_prefix, token.key_hash
         self.message_user(
             request,
-            f"Token issued. Copy the key now, it is not shown again: {key}",
+            gettext("Token issued. Copy the key now, it is not shown again: %(key)s")
+            % {"key": key},
             messages.WARNING,
         )
 
-    @admin.action(description="Revoke selected tokens")
+    @admin.action(description=gettext_lazy("Revoke selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         count = queryset.filter(revoked_at__isnull=True).update(revoked_at=clock.now())
-        self.message_user(request, f"Revoked {count} token(s).")
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", count)
+            % {"count": count},
+        )
 
 
 @admin.register(WebhookSubscription)
@@ -186,7 +195,10 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin[WebhookSubscription]):
             obj.secret = WebhookSubscription.new_secret()
             self.message_user(
                 request,
-                f"Signing secret (copy it now, it is not shown again): {obj.secret}",
+                gettext(
+                    "Signing secret (copy it now, it is not shown again): %(secret)s"
+                )
+                % {"secret": obj.secret},
                 messages.WARNING,
             )
         super().save_model(request, obj, form, change)
@@ -208,14 +220,22 @@ class WebhookDeliveryAdmin(ReadOnlyTicketDataAdmin):
     list_select_related = ["subscription"]
     actions = ["replay"]
 
-    @admin.action(description="Replay selected deliveries")
+    @admin.action(description=gettext_lazy("Replay selected deliveries"))
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         from tickets.webhooks import delivery_replay
 
         count = delivery_replay(
             delivery_ids=list(queryset.values_list("pk", flat=True))
         )
-        self.message_user(request, f"{count} deliveries will be sent again.")
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d delivery will be sent again.",
+                "%(count)d deliveries will be sent again.",
+                count,
+            )
+            % {"count": count},
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Actions need the change permission; rows stay read-only (no form).

@@ -1,27 +1,77 @@
-"""Notification emails in the admin: each staff member's own notification
-settings, and the outbox (read-only, with "retry now" for failed emails)."""
+"""Each staff member's own settings in the admin ("My settings": the
+interface language, the timezone times are shown in, and which
+notifications they get by email), and the email outbox (read-only, with
+"retry now" for failed emails)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from departments.timezones import timezone_choices
 from tickets.admin.visibility import ReadOnlyTicketDataAdmin
 from tickets.models import EmailNotification, NotificationSettings
+from tickets.preferences import department_timezone, forget_preferences
+
+
+class MySettingsForm(forms.ModelForm[NotificationSettings]):
+    """The language and timezone as selects (blank: the browser's language,
+    the department's timezone), then the notification switches."""
+
+    language = forms.ChoiceField(label=_("Language"), required=False, choices=[])
+    timezone = forms.ChoiceField(label=_("Timezone"), required=False, choices=[])
+
+    class Meta:
+        model = NotificationSettings
+        fields = ["language", "timezone", *NotificationSettings.switches()]
+
+    def __init__(self, *args: Any, default_zone: str = "UTC", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [  # type: ignore[attr-defined]
+            ("", gettext("The browser's language")),
+            *[(code, name) for code, name in settings.LANGUAGES],
+        ]
+        self.fields["timezone"].choices = timezone_choices(  # type: ignore[attr-defined]
+            blank=gettext("My department's (%(zone)s)") % {"zone": default_zone}
+        )
+        self.fields["timezone"].help_text = gettext(
+            "Every page shows times in this zone and names it."
+        )
 
 
 @admin.register(NotificationSettings)
 class NotificationSettingsAdmin(admin.ModelAdmin[NotificationSettings]):
-    """ "My notifications": every staff member edits their own settings and
+    """ "My settings": every staff member edits their own settings and
     nobody else's (no list, no add, no delete: the page opens one's own
     row, created with the defaults on first visit)."""
 
-    fields = list(NotificationSettings.switches())
+    form = MySettingsForm
+    fieldsets = [
+        (_("Display"), {"fields": ["language", "timezone"]}),
+        (
+            _("Email me when"),
+            {"fields": list(NotificationSettings.switches())},
+        ),
+    ]
+
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        zone = department_timezone(request.user).key
+
+        class OwnSettingsForm(form):  # type: ignore[valid-type,misc]
+            def __init__(self, *args: Any, **kw: Any) -> None:
+                super().__init__(*args, default_zone=zone, **kw)
+
+        return OwnSettingsForm
 
     def _allowed(self, request: HttpRequest) -> bool:
         user = request.user
@@ -54,11 +104,12 @@ class NotificationSettingsAdmin(admin.ModelAdmin[NotificationSettings]):
         own, _created = NotificationSettings.objects.get_or_create(
             user_id=int(request.user.pk or 0)
         )
-        context = {"title": _("My notifications"), **(extra_context or {})}
+        context = {"title": _("My settings"), **(extra_context or {})}
         return self.change_view(request, str(own.pk), extra_context=context)
 
     def response_change(self, request: HttpRequest, obj: Any) -> HttpResponse:
-        self.message_user(request, _("Your notification settings were saved."))
+        forget_preferences(request.user)
+        self.message_user(request, _("Your settings were saved."))
         return HttpResponseRedirect(request.path)
 
 

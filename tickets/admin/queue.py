@@ -1,23 +1,21 @@
 """The department work queue and ticket page in the Django admin.
 
-Staff land on their department's open tickets sorted by due time, with a
-business-time countdown. The ticket page shows every clock and the whole
-timeline, and offers the commands the viewer may issue. Every form calls
-the same services as the API, with the version the page showed: if the
-ticket changed meanwhile, nothing is stored and the fresh state is shown.
+Staff land on their department's open tickets, overdue and at risk first
+(then due soonest), with a business-time countdown. The ticket page shows
+every clock and the whole timeline, and offers the commands the viewer
+may issue. Every form calls the same services as the API, with the
+version the page showed: if the ticket changed meanwhile, nothing is
+stored and the fresh state is shown with what the agent typed kept.
 """
 
 from __future__ import annotations
 
-import zoneinfo
-from datetime import datetime
 from typing import Any
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, QuerySet
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,19 +28,37 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from departments.models import Department
-from departments.selectors import memberships_for_user, scenario_choices
-from tickets import attachments, clock, selectors, services, sla_clocks
+from departments.selectors import memberships_for_user
+from tickets import attachments, clock, selectors, services
+from tickets.admin.queue_parts import (  # noqa: F401 - re-exported
+    OPEN_STATUSES,
+    AssigneeFilter,
+    BulkHandOffForm,
+    ClockStateFilter,
+    DepartmentQueueFilter,
+    HandOffForm,
+    OpenTicketForm,
+    StalledFilter,
+    WaitingFilter,
+    annotate_queue,
+    countdown,
+    default_department,
+    filter_clock_state,
+    queue_ordering,
+    switchable_departments,
+    ticket_scenario_choices,
+    word,
+)
 from tickets.admin.visibility import TicketDataAdmin, request_visibility
 from tickets.application import VersionMismatch
 from tickets.commands import ADMIN_ACTIONS
 from tickets.customer import customer_link_path
 from tickets.domain import (
     MAX_ATTACHMENTS,
-    Channel,
     ConcurrencyConflict,
     Priority,
     RootCause,
@@ -51,271 +67,69 @@ from tickets.domain import (
 )
 from tickets.durations import format_duration
 from tickets.models import QueueTicket, SLAClock, TicketSummary, TimelineEntry
+from tickets.preferences import department_timezone, viewer_timezone
 from tickets.problems_port import known_problem
 from tickets.routing import Suggestions, advice
 from tickets.sla_clocks import (
-    business_seconds_left,
     clock_state_conditions,
     is_stalled,
     stalled_condition,
 )
 
-OPEN_STATUSES = ("open", "waiting")
+#: The ticket page's forms for an open (or waiting) ticket, and for a
+#: resolved one.
+OPEN_TICKET_FORMS = frozenset(
+    {
+        "respond",
+        "note",
+        "hand_off",
+        "wait",
+        "end_waiting",
+        "assign",
+        "priority",
+        "scenario",
+        "resolve",
+    }
+)
+RESOLVED_TICKET_FORMS = frozenset({"reopen", "close"})
+#: The typed fields of the ticket page's forms, as a kept copy labels them.
+TYPED_LABELS = {
+    "body": gettext_lazy("Reply or note"),
+    "reason": gettext_lazy("Reason"),
+    "request": gettext_lazy("What the customer is asked for"),
+    "resolution": gettext_lazy("What was done"),
+    "product_area": gettext_lazy("Product area"),
+    "root_cause_detail": gettext_lazy("What exactly went wrong"),
+}
+#: Posted fields that are not typed by the agent.
+_NOT_TYPED = frozenset({"csrfmiddlewaretoken", "version"})
 
 
-def countdown(clock_row: SLAClock | None, now: datetime) -> tuple[str, str]:
-    """(css class, text) for a response clock: on track, at risk,
-    breached, paused (the state from ``tickets.sla_clocks``); the time is
-    business time."""
-    state = sla_clocks.state_of(clock_row, now)
-    if clock_row is None or state == sla_clocks.NONE:
-        return "none", "no SLA"
-    if state == sla_clocks.PAUSED:
-        return "paused", "paused: waiting on customer"
-    if state == sla_clocks.ANSWERED:
-        met = clock_row.state == SLAClock.State.MET
-        verb = {"handed_on": "handed on", "resolved": "resolved"}.get(
-            clock_row.outcome, "answered"
-        )
-        return ("met" if met else "breached"), f"{verb} {'in time' if met else 'late'}"
-    left = format_duration(abs(business_seconds_left(clock_row, now)))
-    if state == sla_clocks.BREACHED:
-        return "breached", f"overdue {left}"
-    if state == sla_clocks.AT_RISK:
-        return "at-risk", f"{left} left"
-    return "on-track", f"{left} left"
+def kept_input(data: Any) -> dict[str, str]:
+    """What the agent posted (the action and every typed field), to show
+    again in the form after a refusal."""
+    return {name: str(data.get(name, "")) for name in data if name not in _NOT_TYPED}
 
 
-def viewer_zone(user: Any) -> zoneinfo.ZoneInfo:
-    memberships = memberships_for_user(user)
-    name = memberships[0].department.timezone if memberships else "UTC"
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return zoneinfo.ZoneInfo("UTC")
-
-
-def switchable_departments(user: Any) -> list[Department]:
-    """Departments whose queue the user may open: their own; every one for
-    front-line leads and superusers."""
-    if selectors.sees_everything(user):
-        return list(Department.objects.active())
-    return [m.department for m in memberships_for_user(user)]
-
-
-# --- filters -----------------------------------------------------------------
-
-
-class DepartmentQueueFilter(admin.SimpleListFilter):
-    title = "department"
-    parameter_name = "dept"
-
-    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
-        # Filters are built per request: the default belongs here, not on
-        # the ModelAdmin, which every request and thread shares.
-        self.default_code = default_department(request.user)
-        super().__init__(request, *args, **kwargs)
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [(d.code, d.name) for d in switchable_departments(request.user)]
-
-    def value(self) -> str | None:
-        value = super().value()
-        return str(value) if value else None
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        allowed = {code for code, _ in self.lookup_choices}
-        code = self.value() or self.default_code
-        if code not in allowed:
-            return queryset.none()
-        return queryset.filter(owner=code)
-
-    def choices(self, changelist: Any) -> Any:
-        current = self.value() or self.default_code
-        for code, title in self.lookup_choices:
-            yield {
-                "selected": current == code,
-                "query_string": changelist.get_query_string(
-                    {self.parameter_name: code}
-                ),
-                "display": title,
-            }
-
-
-def default_department(user: Any) -> str | None:
-    memberships = memberships_for_user(user)
-    if memberships:
-        return memberships[0].department.code
-    departments = switchable_departments(user)
-    return departments[0].code if departments else None
-
-
-class ClockStateFilter(admin.SimpleListFilter):
-    title = "SLA"
-    parameter_name = "sla"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [
-            ("on_track", "On track"),
-            ("at_risk", "At risk"),
-            ("breached", "Breached"),
-            ("paused", "Paused"),
-            ("answered", "Answered"),
-            ("none", "No SLA"),
-        ]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return filter_clock_state(queryset, self.value(), clock.now())
-
-
-def filter_clock_state(
-    queryset: QuerySet[Any], state: str | None, now: datetime
-) -> QuerySet[Any]:
-    conditions = clock_state_conditions(now, state="clock_state")
-    return queryset.filter(conditions[state]) if state in conditions else queryset
-
-
-class StalledFilter(admin.SimpleListFilter):
-    """Open tickets whose current stint went quiet past its department's
-    limit (``tickets.sla_clocks.stalled_condition``)."""
-
-    title = gettext_lazy("stalled")
-    parameter_name = "stalled"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", gettext("Stalled")), ("no", gettext("Not stalled"))]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(stalled_condition())
-        if self.value() == "no":
-            return queryset.exclude(stalled_condition())
-        return queryset
-
-
-class AssigneeFilter(admin.SimpleListFilter):
-    title = "assignee"
-    parameter_name = "assignee"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("me", "Me"), ("unassigned", "Unassigned")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "me":
-            return queryset.filter(assignee_id=str(request.user.pk))
-        if self.value() == "unassigned":
-            return queryset.filter(assignee_id="")
-        return queryset
-
-
-class WaitingFilter(admin.SimpleListFilter):
-    title = "waiting on customer"
-    parameter_name = "waiting"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("yes", "Waiting"), ("no", "Not waiting")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        if self.value() == "yes":
-            return queryset.filter(status="waiting")
-        if self.value() == "no":
-            return queryset.filter(status="open")
-        return queryset
-
-
-# --- forms -------------------------------------------------------------------
-
-
-class HandOffForm(forms.Form):
-    to_department = forms.ChoiceField(label="Hand off to")
-    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=True)
-
-    def __init__(
-        self, *args: Any, owner: str, suggested: str = "", **kwargs: Any
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        # ``suggested`` (routing's top department) is preselected and
-        # marked, never forced: every other active department stays a choice.
-        choices = [
-            (d.code, d.name) for d in Department.objects.active().exclude(code=owner)
-        ]
-        self.fields["to_department"].choices = [  # type: ignore[attr-defined]
-            (code, gettext("%(name)s (suggested)") % {"name": name})
-            if code == suggested
-            else (code, name)
-            for code, name in choices
-        ]
-        if suggested in {code for code, _ in choices}:
-            self.initial.setdefault("to_department", suggested)
-
-
-class BulkHandOffForm(HandOffForm):
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, owner="", **kwargs)
-
-
-class OpenTicketForm(forms.Form):
-    subject = forms.CharField(max_length=200)
-    description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4}), required=False
-    )
-    customer_ref = forms.CharField(max_length=200, label="Customer reference")
-    customer_name = forms.CharField(max_length=200, required=False)
-    customer_contact = forms.CharField(max_length=200, required=False)
-    customer_timezone = forms.CharField(max_length=64, initial="UTC")
-    channel = forms.ChoiceField(choices=[(c.value, c.value) for c in Channel])
-    external_ref = forms.CharField(max_length=128, required=False)
-    scenario = forms.ChoiceField(required=False, choices=[])
-    priority = forms.ChoiceField(
-        choices=[(p.value, p.value) for p in Priority], initial="normal"
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The catalogue's active scenarios (the service refuses others).
-        self.fields["scenario"].choices = scenario_choices(  # type: ignore[attr-defined]
-            blank=gettext("(none: triage later)")
-        )
-
-
-def ticket_scenario_choices(current: str) -> list[tuple[str, str]]:
-    """The change-scenario select: none, the active scenarios, and the
-    ticket's own if it is no longer active (shown, refused if chosen)."""
-    choices = scenario_choices(blank=gettext("(none)"))
-    if current and current not in {code for code, _ in choices}:
-        choices.insert(1, (current, gettext("%s (inactive)") % current))
-    return choices
-
-
-# --- the queue ----------------------------------------------------------------
-
-
-def annotate_queue(queryset: QuerySet[Any]) -> QuerySet[Any]:
-    """Add the current stint's response clock (due, warn, state) so the
-    queue sorts and filters in one query."""
-    current = SLAClock.objects.filter(
-        ticket_id=OuterRef("pk"),
-        handoff_id=OuterRef("current_stint_id"),
-        kind=SLAClock.Kind.RESPONSE,
-    )
-    annotated: QuerySet[Any] = queryset.annotate(
-        due_at=Subquery(current.values("due_at")[:1]),
-        warn_at=Subquery(current.values("warn_at")[:1]),
-        clock_state=Subquery(current.values("state")[:1]),
-    )
-    return annotated
+def form_offered(action: str, status: str) -> bool:
+    """Whether the ticket page shows ``action``'s form for a ticket in
+    ``status`` (as ``ticket.html`` decides)."""
+    if status in OPEN_STATUSES:
+        return action in OPEN_TICKET_FORMS
+    return status == "resolved" and action in RESOLVED_TICKET_FORMS
 
 
 @admin.register(QueueTicket)
 class QueueAdmin(TicketDataAdmin):
+    # Seven narrow columns that wrap: the queue fits 1,366 px with the
+    # filters beside it (the assignee column is never cut off).
     list_display = [
         "subject_link",
         "customer",
-        "scenario",
-        "priority",
+        "what",
         "with_department",
         "sla",
-        "assignee_name",
+        "assignee",
     ]
     list_filter = [
         DepartmentQueueFilter,
@@ -332,6 +146,9 @@ class QueueAdmin(TicketDataAdmin):
     list_per_page = 100
     actions = ["assign_to_me", "hand_off_selected"]
     change_list_template = "admin/tickets/queue/change_list.html"
+    # The counter below the list says what the numbers mean (the template
+    # replaces Django's "5 results (6 total)").
+    show_full_result_count = False
 
     # permissions: the queue is read through it; work goes through services
     def has_module_permission(self, request: HttpRequest) -> bool:
@@ -361,7 +178,19 @@ class QueueAdmin(TicketDataAdmin):
         return annotate_queue(queryset).prefetch_related("clocks")
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
-        return [F("due_at").asc(nulls_last=True), "opened_at"]
+        """Overdue and at risk first, then due soonest (``queue_ordering``)."""
+        return queue_ordering(clock.now())
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """Tickets are opened, not added: the add URL leads to the open form
+        (or back to the queue for those who cannot open tickets)."""
+        if self.has_work_permission(request):
+            return HttpResponseRedirect(reverse("admin:tickets_queueticket_open"))
+        if self.has_view_permission(request):
+            return HttpResponseRedirect(reverse("admin:tickets_queueticket_changelist"))
+        raise PermissionDenied
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
         actions = super().get_actions(request)
@@ -379,22 +208,37 @@ class QueueAdmin(TicketDataAdmin):
             None,
         )
 
-    @admin.display(description="Subject", ordering="subject")
+    @admin.display(description=gettext_lazy("Subject"), ordering="subject")
     def subject_link(self, ticket: Any) -> str:
         url = reverse("admin:tickets_queueticket_change", args=[ticket.pk])
         return format_html('<a href="{}">{}</a>', url, ticket.subject)
 
-    @admin.display(description="Customer", ordering="customer_ref")
+    @admin.display(description=gettext_lazy("Customer"), ordering="customer_ref")
     def customer(self, ticket: Any) -> str:
         return format_html(
             "{}<br><small>{}</small>", ticket.customer_name or "-", ticket.customer_ref
         )
 
-    @admin.display(description="With department for", ordering="owner_since")
+    @admin.display(description=gettext_lazy("Scenario, priority"), ordering="scenario")
+    def what(self, ticket: Any) -> str:
+        return format_html(
+            '{}<br><small class="baton-priority-{}">{}</small>',
+            ticket.scenario or "\u2013",
+            ticket.priority,
+            word(ticket.priority),
+        )
+
+    @admin.display(description=gettext_lazy("Assignee"), ordering="assignee_name")
+    def assignee(self, ticket: Any) -> str:
+        return ticket.assignee_name or gettext("nobody")
+
+    @admin.display(
+        description=gettext_lazy("With the department for"), ordering="owner_since"
+    )
     def with_department(self, ticket: Any) -> str:
         return format_duration(clock.now() - ticket.owner_since)
 
-    @admin.display(description="SLA (business time)", ordering="due_at")
+    @admin.display(description=gettext_lazy("SLA (business time)"), ordering="due_at")
     def sla(self, ticket: Any) -> str:
         css, text = countdown(self._response_clock(ticket), clock.now())
         chip = format_html('<span class="baton-sla baton-{}">{}</span>', css, text)
@@ -429,7 +273,10 @@ class QueueAdmin(TicketDataAdmin):
         """Open a ticket for a customer; the customer's link is shown once."""
         if not self.has_work_permission(request):
             raise PermissionDenied
-        form = OpenTicketForm(request.POST or None)
+        form = OpenTicketForm(
+            request.POST or None,
+            customer_timezone=department_timezone(request.user).key,
+        )
         error = ""
         if request.method == "POST" and form.is_valid():
             try:
@@ -445,8 +292,11 @@ class QueueAdmin(TicketDataAdmin):
                 )
                 self.message_user(
                     request,
-                    f"Ticket opened. Send the customer this link (it is shown only "
-                    f"now): {link}",
+                    gettext(
+                        "Ticket opened. Send the customer this link (it is shown "
+                        "only now): %(link)s"
+                    )
+                    % {"link": link},
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(
@@ -457,7 +307,7 @@ class QueueAdmin(TicketDataAdmin):
             "admin/tickets/queue/open.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Open a ticket",
+                "title": gettext("Open a ticket"),
                 "opts": self.model._meta,
                 "form": form,
                 "error": error,
@@ -507,17 +357,21 @@ class QueueAdmin(TicketDataAdmin):
                     for name, q in conditions.items()
                 },
                 stalled=Count("pk", filter=stalled_condition()),
+                total=Count("pk"),
             )
         context = {
             **(extra_context or {}),
-            "title": f"Work queue: {department.name}" if department else "Work queue",
+            "title": gettext("Work queue: %(department)s")
+            % {"department": department.name}
+            if department
+            else gettext("Work queue"),
             "state_counts": counts,
             "queue_department": department,
         }
         return super().changelist_view(request, extra_context=context)
 
     # bulk actions (same services as the API)
-    @admin.action(description="Assign to me", permissions=["work"])
+    @admin.action(description=gettext_lazy("Assign to me"), permissions=["work"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
         principal = services.principal_for_user(request.user)
         done, failed = 0, []
@@ -529,9 +383,23 @@ class QueueAdmin(TicketDataAdmin):
                 done += 1
             except TicketError as error:
                 failed.append(f"{ticket.subject}: {error.message}")
-        self._report(request, done, failed, "assigned to you")
+        self._report(
+            request,
+            failed,
+            ngettext(
+                "%(count)d ticket assigned to you.",
+                "%(count)d tickets assigned to you.",
+                done,
+            )
+            % {"count": done}
+            if done
+            else "",
+        )
 
-    @admin.action(description="Hand off selected to a department", permissions=["work"])
+    @admin.action(
+        description=gettext_lazy("Hand off selected to a department"),
+        permissions=["work"],
+    )
     def hand_off_selected(self, request: HttpRequest, queryset: QuerySet[Any]) -> Any:
         form = BulkHandOffForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -548,14 +416,25 @@ class QueueAdmin(TicketDataAdmin):
                     done += 1
                 except TicketError as error:
                     failed.append(f"{ticket.subject}: {error.message}")
-            self._report(request, done, failed, "handed off")
+            self._report(
+                request,
+                failed,
+                ngettext(
+                    "%(count)d ticket handed off.",
+                    "%(count)d tickets handed off.",
+                    done,
+                )
+                % {"count": done}
+                if done
+                else "",
+            )
             return None
         return TemplateResponse(
             request,
             "admin/tickets/queue/bulk_hand_off.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Hand off selected tickets",
+                "title": gettext("Hand off selected tickets"),
                 "tickets": queryset,
                 "form": form,
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
@@ -563,11 +442,9 @@ class QueueAdmin(TicketDataAdmin):
             },
         )
 
-    def _report(
-        self, request: HttpRequest, done: int, failed: list[str], verb: str
-    ) -> None:
+    def _report(self, request: HttpRequest, failed: list[str], done: str) -> None:
         if done:
-            self.message_user(request, f"{done} ticket(s) {verb}.", messages.SUCCESS)
+            self.message_user(request, done, messages.SUCCESS)
         for line in failed:
             self.message_user(request, line, messages.ERROR)
 
@@ -613,26 +490,38 @@ class QueueAdmin(TicketDataAdmin):
         posted: dict[str, str] = {}
         if request.method == "POST":
             if not self.has_work_permission(request):
-                return HttpResponse("You cannot work tickets.", status=403)
+                return HttpResponse(gettext("You cannot work tickets."), status=403)
             outcome = self._run_command(request, ticket)
             if isinstance(outcome, HttpResponse):
                 return outcome
             status, customer_link = outcome
             if status >= 400:
-                # Keep what was typed (a refused file, a stale version...).
-                posted = {
-                    "action": request.POST.get("action", ""),
-                    "body": request.POST.get("body", ""),
-                }
+                # Keep what was typed (a refused file, a stale version...):
+                # the form shows it again, nothing is lost.
+                posted = kept_input(request.POST)
             ticket = selectors.ticket_get(request.user, object_id)
         context = self._ticket_context(request, ticket, customer_link)
         context["posted"] = posted
+        if posted.get("action") == "hand_off":
+            context["hand_off_form"].initial.update(
+                {k: posted[k] for k in ("to_department", "reason") if posted.get(k)}
+            )
+        # The fresh state may no longer offer the form (someone resolved
+        # the ticket meanwhile): the typed text is then shown on its own.
+        context["kept_elsewhere"] = bool(posted) and not form_offered(
+            posted.get("action", ""), ticket.status
+        )
+        context["kept_fields"] = [
+            (name, str(TYPED_LABELS.get(name, name)), value)
+            for name, value in posted.items()
+            if name in TYPED_LABELS and value
+        ]
         response = TemplateResponse(
             request, "admin/tickets/queue/ticket.html", context, status=status
         )
         # Render now, inside the viewer's timezone: activating it for the
         # thread would leak into the next request that thread serves.
-        with timezone.override(viewer_zone(request.user)):
+        with timezone.override(viewer_timezone(request.user)):
             response.render()
         return response
 
@@ -650,7 +539,7 @@ class QueueAdmin(TicketDataAdmin):
             )
             self.message_user(
                 request,
-                "A new customer link was issued; the old one no longer works.",
+                gettext("A new customer link was issued; the old one no longer works."),
                 messages.SUCCESS,
             )
             return 200, request.build_absolute_uri(customer_link_path(token))
@@ -659,7 +548,7 @@ class QueueAdmin(TicketDataAdmin):
         # the domain check (the API's shape checks need JSON types).
         command = ADMIN_ACTIONS.get(action)
         if command is None:
-            self.message_user(request, "Unknown action.", messages.ERROR)
+            self.message_user(request, gettext("Unknown action."), messages.ERROR)
             return 400, ""
         # Files go with a reply or a note: stored as the user's uploads and
         # attached by the same command; kept only if the command is stored.
@@ -688,16 +577,18 @@ class QueueAdmin(TicketDataAdmin):
         except TicketError as failure:  # refused: no event, so keep no file
             attachments.discard(stored)
             return self._refused(request, failure)
-        self.message_user(request, "Done.", messages.SUCCESS)
+        self.message_user(request, gettext("Done."), messages.SUCCESS)
         return HttpResponseRedirect(request.path)
 
     def _refused(self, request: HttpRequest, failure: TicketError) -> Any:
         if isinstance(failure, VersionMismatch | ConcurrencyConflict):
             self.message_user(
                 request,
-                "Someone else changed this ticket while you were looking at it. "
-                "Nothing was saved: here is the current state, please check it "
-                "and try again.",
+                gettext(
+                    "Someone else changed this ticket while you were looking at "
+                    "it. Nothing was saved: here is the current state, please "
+                    "check it and try again. What you typed is kept below."
+                ),
                 messages.ERROR,
             )
             return 409, ""
@@ -725,8 +616,8 @@ class QueueAdmin(TicketDataAdmin):
         self, request: HttpRequest, ticket: Any, customer_link: str
     ) -> dict[str, Any]:
         now = clock.now()
-        zone = viewer_zone(request.user)
-        clocks = [(c, *countdown(c, now)) for c in ticket.clocks.all()]
+        zone = viewer_timezone(request.user)
+        clocks = [(c, *countdown(c, now), word(c.kind)) for c in ticket.clocks.all()]
         files = attachments.entry_files(ticket.pk, customer_only=False)
         entries = [
             (entry, files.get(entry.version, []))
@@ -749,7 +640,12 @@ class QueueAdmin(TicketDataAdmin):
             **self._routing_context(request, ticket),
             "scenario_choices": ticket_scenario_choices(ticket.scenario),
             "members": members,
-            "priorities": [p.value for p in Priority],
+            "priorities": [(p.value, word(p.value)) for p in Priority],
+            "words": {
+                "status": word(ticket.status),
+                "priority": word(ticket.priority),
+                "channel": word(ticket.channel),
+            },
             # No root cause is preselected (the form starts on "choose").
             "root_causes": [
                 (c.value, c.value.replace("_", " ").capitalize()) for c in RootCause

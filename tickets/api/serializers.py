@@ -148,6 +148,7 @@ class TicketSerializer(BuiltOnce, serializers.ModelSerializer[TicketSummary]):
             "customer_name",
             "customer_contact",
             "customer_timezone",
+            "language",
             "external_ref",
             "front_line",
             "owner",
@@ -273,22 +274,43 @@ class CustomerStepSerializer(serializers.Serializer[Any]):
     messages = CustomerMessageSerializer(many=True)
 
 
+class CustomerRatingQuestionSerializer(serializers.Serializer[Any]):
+    """One department the customer's page asks about (once per department
+    that worked on the ticket; quick forwards are not asked about)."""
+
+    department = serializers.CharField()
+    handoff_id = serializers.UUIDField(
+        help_text="The stint a rating is recorded for (the department's "
+        "last worked one)."
+    )
+    rating = CustomerRatingSerializer(allow_null=True)
+    can_rate = serializers.BooleanField()
+
+
 class CustomerTimelineSerializer(serializers.Serializer[Any]):
     """What the customer sees: who has the ticket, their promise, and the
-    journey step by step (no internal notes, reasons or surnames)."""
+    journey step by step (no internal notes, reasons or surnames). Texts
+    are in the request's language (Accept-Language)."""
 
     ticket_id = serializers.UUIDField()
     subject = serializers.CharField()
     status = serializers.CharField()
+    status_label = serializers.CharField(help_text="The status, worded.")
+    language = serializers.CharField(
+        allow_blank=True,
+        help_text="The ticket's language (blank: the site's default).",
+    )
     customer_timezone = serializers.CharField()
     owner = serializers.CharField()
     owner_name = serializers.CharField()
     owner_since = serializers.DateTimeField()
     owner_since_local = serializers.CharField()
     promise = serializers.CharField()
+    promise_context = serializers.CharField(allow_blank=True)
     promise_due_at = serializers.DateTimeField(allow_null=True)
     promise_overdue = serializers.BooleanField()
     journey = CustomerStepSerializer(many=True)
+    rating_questions = CustomerRatingQuestionSerializer(many=True)
     ticket_rating = CustomerRatingSerializer(allow_null=True)
     can_rate_ticket = serializers.BooleanField()
     can_reply = serializers.BooleanField()

@@ -5,6 +5,7 @@ from django.urls import URLPattern, path
 from tickets import commands
 from tickets.api import (
     attachment_views,
+    followup_views,
     notification_views,
     public_views,
     views,
@@ -57,6 +58,7 @@ urlpatterns = [
         public_views.PublicAttachmentDownloadApi.as_view(),
     ),
     path("events/", views.EventLogApi.as_view(), name="events"),
+    path("follow-ups/", followup_views.FollowUpListApi.as_view(), name="follow_ups"),
     path("me/notifications/", notification_views.MyNotificationSettingsApi.as_view()),
     path("webhooks/", webhook_views.WebhookListCreateApi.as_view(), name="webhooks"),
     path("webhooks/<int:webhook_id>/", webhook_views.WebhookDetailApi.as_view()),

@@ -36,6 +36,7 @@ from tickets.event_format import (
     event_dict,
     event_names,
 )
+from tickets.followups import follow_up_event_filter
 from tickets.models import ApiToken, TimelineEntry
 
 #: Responses declare the codes of the view's own rules; the schema hook
@@ -415,9 +416,15 @@ class TicketEventsApi(BaseApi):
             )
         )
         events = get_tickets_application().events.get(ticket.ticket_id)
+        # The service team's follow-up notes only to who sees the follow-up.
+        shows = follow_up_event_filter(request.user, ticket.ticket_id)
         return Response(
             s.EventSerializer(
-                [event_dict(e, positions.get(e.originator_version)) for e in events],
+                [
+                    event_dict(e, positions.get(e.originator_version))
+                    for e in events
+                    if shows(e)
+                ],
                 many=True,
             ).data
         )

@@ -34,6 +34,17 @@ from rest_framework import serializers
 
 from tickets.application import AggregateCall, Invocation, aggregate
 from tickets.commands import inputs
+from tickets.commands.followups import (
+    FollowUpAssignInputSerializer,
+    FollowUpCloseInputSerializer,
+    FollowUpContactInputSerializer,
+    FollowUpNoteInputSerializer,
+    FollowUpReopenInputSerializer,
+    follow_up_due_hours,
+    front_line_codes,
+    owner_ref,
+    service_team_step,
+)
 from tickets.commands.references import (
     agent_ref,
     department_ref,
@@ -113,15 +124,25 @@ def rate(
     handoff_id: UUID | None = None,
     score: Any,
     comment: str = "",
+    follow_up_hours: float | None = None,
 ) -> None:
     """The customer's rating: of one finished handoff, or, with no handoff
-    id, of the whole experience (every interface rates through this)."""
+    id, of the whole experience (every interface rates through this). A
+    score of 1 or 2 opens a follow-up due ``follow_up_hours`` later."""
     ticket, actor, at = invocation.ticket, invocation.actor, invocation.at
+    hours = follow_up_due_hours() if follow_up_hours is None else follow_up_hours
     if handoff_id is None:
-        ticket.rate_experience(score=score, comment=comment, actor=actor, at=at)
+        ticket.rate_experience(
+            score=score, comment=comment, actor=actor, at=at, follow_up_hours=hours
+        )
     else:
         ticket.rate_handoff(
-            handoff_id=handoff_id, score=score, comment=comment, actor=actor, at=at
+            handoff_id=handoff_id,
+            score=score,
+            comment=comment,
+            actor=actor,
+            at=at,
+            follow_up_hours=hours,
         )
 
 
@@ -200,6 +221,8 @@ RATING_REFUSALS = (
 )
 #: The rules a dispute or its decision refuses by (besides its own).
 DISPUTE_REFUSALS = ("ticket_closed", "invalid_characters")
+#: The rules every step on a follow-up refuses by (besides its own).
+FOLLOW_UP_REFUSALS = ("invalid_characters", "unknown_follow_up")
 
 TABLE: tuple[Command, ...] = (
     Command(
@@ -348,6 +371,65 @@ TABLE: tuple[Command, ...] = (
         path="ratings/",
         refusals=RATING_REFUSALS,
         customer_action="rate",
+    ),
+    # The service team's steps on a low rating's follow-up, worked in the
+    # admin's Dissatisfied inbox (tickets.admin.followups).
+    Command(
+        name="follow_up_assign",
+        call=service_team_step("assign_follow_up"),
+        who=Who.STAFF,
+        input=FollowUpAssignInputSerializer,
+        summary="Give a dissatisfied rating's follow-up an owner (the service team)",
+        path="follow-ups/owner/",
+        refusals=(
+            *FOLLOW_UP_REFUSALS,
+            "follow_up_closed",
+            "unknown_agent",
+            "assignee_not_member",
+            "no_change",
+        ),
+        resolve={"owner_id": ("owner", owner_ref)},
+        context={"front_lines": front_line_codes},
+    ),
+    Command(
+        name="follow_up_note",
+        call=service_team_step("note_follow_up"),
+        who=Who.STAFF,
+        input=FollowUpNoteInputSerializer,
+        summary="Note what was done on a follow-up (the service team)",
+        path="follow-ups/notes/",
+        refusals=FOLLOW_UP_REFUSALS,
+        context={"front_lines": front_line_codes},
+    ),
+    Command(
+        name="follow_up_contact",
+        call=service_team_step("record_follow_up_contact"),
+        who=Who.STAFF,
+        input=FollowUpContactInputSerializer,
+        summary="Record that the customer was contacted about a follow-up",
+        path="follow-ups/contacts/",
+        refusals=(*FOLLOW_UP_REFUSALS, "follow_up_closed", "invalid_choice"),
+        context={"front_lines": front_line_codes},
+    ),
+    Command(
+        name="follow_up_close",
+        call=service_team_step("close_follow_up"),
+        who=Who.STAFF,
+        input=FollowUpCloseInputSerializer,
+        summary="Close a follow-up with its outcome (the service team)",
+        path="follow-ups/close/",
+        refusals=(*FOLLOW_UP_REFUSALS, "follow_up_closed", "invalid_choice"),
+        context={"front_lines": front_line_codes},
+    ),
+    Command(
+        name="follow_up_reopen",
+        call=service_team_step("reopen_follow_up"),
+        who=Who.STAFF,
+        input=FollowUpReopenInputSerializer,
+        summary="Reopen a closed follow-up (reason required)",
+        path="follow-ups/reopen/",
+        refusals=(*FOLLOW_UP_REFUSALS, "reason_required", "no_change"),
+        context={"front_lines": front_line_codes},
     ),
     # Disputes are raised and decided on the scorecard pages
     # (sla.scorecard_admin), not on the ticket page.

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.validators import RegexValidator
+from django.utils import translation
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,6 +34,7 @@ from tickets.domain import (
     RootCause,
     Ticket,
 )
+from tickets.languages import default_language, language_from_request, supported
 
 #: The domain strips text before it checks it, so "required" means "holds
 #: something that is not whitespace" (an unanchored search, as JSON Schema's
@@ -179,6 +182,36 @@ def _attachments() -> Any:
     )
 
 
+class RequestLanguage:
+    """The default of a ticket's ``language``: what the request asks for
+    (``Accept-Language``, restricted to ``settings.LANGUAGES``). The request
+    comes from the serializer's context, else the active language is used:
+    ``LocaleMiddleware`` chose it from the same request."""
+
+    requires_context = True
+
+    def __call__(self, field: serializers.Field[Any, Any, Any, Any]) -> str:
+        request = field.context.get("request")
+        if request is not None:
+            return language_from_request(getattr(request, "_request", request))
+        return supported(translation.get_language()) or default_language()
+
+    def __repr__(self) -> str:  # the schema shows no default value
+        return "RequestLanguage()"
+
+
+def _language() -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[code for code, _name in settings.LANGUAGES],
+        required=False,
+        # DRF calls a default that ``requires_context`` with the field (the
+        # stubs know only plain callables).
+        default=RequestLanguage(),  # type: ignore[arg-type]
+        help_text="The customer's language (their page and emails); defaults "
+        "to the request's Accept-Language.",
+    )
+
+
 class TicketOpenInputSerializer(serializers.Serializer[Any]):
     subject = _required_text(MAX_SUBJECT)
     description = _text(MAX_TEXT)
@@ -210,6 +243,7 @@ class TicketOpenInputSerializer(serializers.Serializer[Any]):
         help_text="Front-line department code; defaults to yours or the only one.",
     )
     attachments = _attachments()
+    language = _language()
 
 
 class HandOffInputSerializer(serializers.Serializer[Any]):

@@ -32,6 +32,12 @@ Where to find a rule and its event (each command sits beside its event):
 ``handoffs.py``      hand_off/HandedOff, assign/AgentAssigned
 ``ratings.py``       rate_handoff/HandoffRated, rate_experience/ExperienceRated
 ``disputes.py``      dispute/DisputeOpened, decide_dispute/DisputeDecided
+``followups.py``     a rating of 1 or 2 opens FollowUpOpened (rate_* extended);
+                     assign_follow_up/FollowUpAssigned,
+                     note_follow_up/FollowUpNoteAdded,
+                     record_follow_up_contact/FollowUpCustomerContacted,
+                     close_follow_up/FollowUpClosed,
+                     reopen_follow_up/FollowUpReopened
 ``clock_events.py``  ClockStarted, ClockPaused, ClockResumed, ClockStopped
                      (started, paused, resumed and stopped by the commands
                      above), record_sla_warning/SLAWarningIssued,
@@ -51,9 +57,10 @@ Rules (each violation raises a :class:`TicketError` subclass with a stable
   customer, end waiting or assign an agent [lifecycle, handoffs, waiting];
 * a handoff must name an active department other than the current owner,
   and give a reason [handoffs];
-* a resolved ticket accepts nothing but a reopen, a close, ratings and
-  disputes; a closed ticket accepts nothing but disputes (they change
-  scorecards, not the ticket) [state: the guards];
+* a resolved ticket accepts nothing but a reopen, a close, ratings,
+  disputes and follow-up steps; a closed ticket accepts nothing but
+  disputes and follow-up steps (they change scorecards and follow-ups, not
+  the ticket) [state: the guards];
 * reopening needs a reason; text fields have maximum lengths
   [lifecycle, validation];
 * tickets open with an active front-line department [lifecycle];
@@ -62,6 +69,10 @@ Rules (each violation raises a :class:`TicketError` subclass with a stable
 * a rating is the customer's (or relayed by the front line), a whole number
   from 1 to 5, once per finished handoff and once for a resolved ticket
   [ratings];
+* a rating of 1 or 2 opens exactly one follow-up, in the same command;
+  only the service team (a front-line lead, in person) works it: an owner
+  from the front line, notes, the customer contact, a close with an
+  outcome (once), a reopen with a reason [followups];
 * a breach or a rating is disputed once, by staff of the judged department
   or the front line, with a reason; only a front-line lead decides, once
   [disputes];
@@ -125,6 +136,15 @@ from tickets.domain.errors import (
     UnknownDispute,
     UnknownHandoff,
 )
+from tickets.domain.followups import (
+    DEFAULT_DUE_HOURS,
+    DISSATISFIED_AT_MOST,
+    ContactMethod,
+    FollowUp,
+    FollowUpOutcome,
+    FollowUpStatus,
+    follow_up_id_for,
+)
 from tickets.domain.journeys import ABANDONED
 from tickets.domain.state import Dispute, Stint, TicketEvent
 from tickets.domain.ticket import Ticket
@@ -155,6 +175,8 @@ __all__ = [
     "ABANDONED",
     "ATTACHMENT_KEYS",
     "CONTROL_CHARACTERS",
+    "DEFAULT_DUE_HOURS",
+    "DISSATISFIED_AT_MOST",
     "ERROR_CODES",
     "MAX_ATTACHMENTS",
     "MAX_COMMENT",
@@ -181,12 +203,16 @@ __all__ = [
     "ClockNotFound",
     "ClockTerms",
     "ConcurrencyConflict",
+    "ContactMethod",
     "DepartmentInactive",
     "DepartmentRef",
     "Dispute",
     "DisputeAlreadyDecided",
     "DisputeDecision",
     "DisputeSubject",
+    "FollowUp",
+    "FollowUpOutcome",
+    "FollowUpStatus",
     "HandoffNotFinished",
     "HandoffToCurrentOwner",
     "InvalidInput",
@@ -215,6 +241,7 @@ __all__ = [
     "UnknownDispute",
     "UnknownHandoff",
     "dispute_id_for",
+    "follow_up_id_for",
     "register_transcodings",
     "stint_resolution_clock_id",
 ]

@@ -23,12 +23,14 @@ from tickets.domain.state import (
     TicketEvent,
     TicketState,
     upcast_attachments,
+    upcast_language,
     upcast_timezone,
 )
 from tickets.domain.validation import (
     _attachments,
     _choice,
     _instant,
+    _language,
     _reason,
     _scenario,
     _text,
@@ -82,10 +84,12 @@ class Lifecycle(Waiting):
         department_name: str
         department_timezone: str
         attachments: list[dict[str, Any]]
+        language: str
 
-        class_version = 3
+        class_version = 4
         upcast_v1_v2 = upcast_timezone("department_timezone")
         upcast_v2_v3 = staticmethod(upcast_attachments)
+        upcast_v3_v4 = staticmethod(upcast_language)
 
         def apply(self, ticket: TicketState) -> None:
             ticket.subject = self.subject
@@ -94,6 +98,7 @@ class Lifecycle(Waiting):
             ticket.customer_name = self.customer_name
             ticket.customer_contact = self.customer_contact
             ticket.customer_timezone = self.customer_timezone
+            ticket.language = self.language
             ticket.channel = self.channel
             ticket.external_ref = self.external_ref
             ticket.scenario = self.scenario
@@ -137,11 +142,15 @@ class Lifecycle(Waiting):
         ticket_id: UUID | None = None,
         sla: SLAPort | None = None,
         attachments: list[dict[str, Any]] | None = None,
+        language: str = "",
     ) -> Self:
         """Open a ticket owned by ``front_line``, which must be an active
         front-line department, and start the front line's response clock
-        and the ticket-level resolution clock. Raises :class:`InvalidInput`,
-        :class:`DepartmentInactive` or :class:`NotPermitted`."""
+        and the ticket-level resolution clock. ``language`` is the
+        customer's (a language tag such as ``zh-hans``; ``""`` is the
+        site's default): their page and emails use it. Raises
+        :class:`InvalidInput`, :class:`DepartmentInactive` or
+        :class:`NotPermitted`."""
         if not front_line.front_line:
             raise NotPermitted(
                 f"{front_line.name} is not a front-line department; tickets "
@@ -178,6 +187,7 @@ class Lifecycle(Waiting):
             department_name=front_line.name,
             department_timezone=front_line.timezone,
             attachments=_attachments(attachments),
+            language=_language(language),
         )
         assert ticket.current_stint_id is not None
         ticket._start_stint_clocks(sla, ticket.current_stint_id, actor, at)

@@ -50,6 +50,12 @@ def upcast_attachments(state: dict[str, Any]) -> None:
     state.setdefault("attachments", [])
 
 
+def upcast_language(state: dict[str, Any]) -> None:
+    """Upcaster for tickets opened before they had a language: ``""``, the
+    site's default."""
+    state.setdefault("language", "")
+
+
 def upcast_timezone(field_name: str) -> Any:
     """Upcaster for events stored before departments' timezones were fixed
     in them: those stints are counted in UTC."""
@@ -119,6 +125,7 @@ class TicketState(_AggregateForTyping):
     customer_name: str
     customer_contact: str
     customer_timezone: str
+    language: str
     channel: str
     external_ref: str
     scenario: str

@@ -8,6 +8,9 @@ Each mixin nests every event beside the command that triggers it:
 * ``Waiting`` (waiting.py): WaitingOnCustomer, WaitingEnded;
 * ``Handoffs`` (handoffs.py): HandedOff, AgentAssigned;
 * ``Ratings`` (ratings.py): HandoffRated, ExperienceRated;
+* ``FollowUps`` (followups.py, extends Ratings): FollowUpOpened (by a
+  rating of 1 or 2), FollowUpAssigned, FollowUpNoteAdded,
+  FollowUpCustomerContacted, FollowUpClosed, FollowUpReopened;
 * ``Disputes`` (disputes.py): DisputeOpened, DisputeDecided;
 * ``Journeys`` (journeys.py): StintStalled (and ``abandon``, which
   records Lifecycle's Closed with reason ``abandoned``);
@@ -32,6 +35,7 @@ from eventsourcing.domain import Aggregate
 
 from tickets.domain.clock_events import ClockKeeping
 from tickets.domain.disputes import Disputes
+from tickets.domain.followups import FollowUps
 from tickets.domain.handoffs import Handoffs
 from tickets.domain.journeys import Journeys
 from tickets.domain.lifecycle import Lifecycle
@@ -46,6 +50,7 @@ class Ticket(
     Lifecycle,
     Handoffs,
     Waiting,
+    FollowUps,
     Ratings,
     Disputes,
     ClockKeeping,

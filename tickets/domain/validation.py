@@ -8,6 +8,7 @@ programming error, so a plain ValueError).
 
 from __future__ import annotations
 
+import re
 import zoneinfo
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -92,6 +93,23 @@ def _timezone(value: Any) -> str:
             field="customer_timezone",
             code="invalid_timezone",
         ) from None
+    return text
+
+
+LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,8})*")
+
+
+def _language(value: Any) -> str:
+    """A language tag, lower case (``en``, ``zh-hans``), or ``""`` for the
+    site's default. Which languages a site offers is the interface's
+    business (it knows the settings); the domain keeps the shape."""
+    text = _text(value, "language", 16, required=False).lower()
+    if text and not LANGUAGE_TAG.fullmatch(text):
+        raise InvalidInput(
+            f"language {text!r} is not a language code such as en or zh-hans.",
+            field="language",
+            code="invalid_language",
+        )
     return text
 
 

@@ -81,6 +81,7 @@ from tickets.domain import (
     TicketNotFound,
 )
 from tickets.eventstore import CommandKey
+from tickets.languages import language_of_email
 from tickets.mail import render, threading
 from tickets.mail.notifications import customer_address
 from tickets.mail.screening import classify
@@ -542,11 +543,15 @@ def _open(
     # its customer (reference, name, contact and timezone).
     ref, name, contact = record.sender, record.sender_name, record.sender
     timezone = "UTC"
+    # Content-Language on the message, else on its first part that has one.
+    tags = [header(part, "Content-Language") for part in message.walk()]
+    language = language_of_email(next(filter(None, tags), ""), subject, content.text)
     if follows is not None:
         lead = f'Follow-up of the closed ticket "{follows.subject}" ({follows.id}).'
         if is_customer(record.sender, follows):
             ref, name = follows.customer_ref, follows.customer_name
             contact, timezone = follows.customer_contact, follows.customer_timezone
+            language = follows.language or language
         else:
             verdict.detail.append(
                 f"Sent by {record.sender}, not the closed ticket's customer "
@@ -569,6 +574,7 @@ def _open(
             customer_timezone=timezone,
             channel=Channel.EMAIL,
             attachments=ids,
+            language=language,
         )
 
     # The mail thread first, so that every email about the ticket (the

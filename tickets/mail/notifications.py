@@ -246,17 +246,30 @@ class EmailNotificationProjection(Projection):
         audience: str,
         recipients: Iterable[Recipient],
         context: dict[str, Any],
+        language: str | None = None,
     ) -> None:
+        """One row per distinct address, rendered in ``language`` (the
+        customer's) or else each staff recipient's own."""
         seen: set[str] = set()
         now = clock.now()
         added = False
+        recipients = list(recipients)
+        languages = (
+            {} if language else render.staff_languages(r.user_id for r in recipients)
+        )
         for recipient in recipients:
             address = recipient.address.strip()
             if not address or address.lower() in seen:
                 continue
             seen.add(address.lower())
-            language = render.language_for(address)
-            subject, text, html = render.render(kind, context, language=language)
+            chosen = language or (
+                languages.get(recipient.user_id, "")
+                if recipient.user_id is not None
+                else ""
+            )
+            subject, text, html = render.render(
+                kind, context, language=chosen or render.default_language()
+            )
             session.append(
                 EmailNotification(
                     position=position,
@@ -309,6 +322,7 @@ class EmailNotificationProjection(Projection):
             audience=CUSTOMER,
             recipients=[Recipient(address)],
             context={**base, **context},
+            language=render.customer_language(ticket.language),
         )
 
     @staticmethod
@@ -317,7 +331,7 @@ class EmailNotificationProjection(Projection):
             "ticket_subject": ticket.subject,
             "reference": str(e.originator_id)[:8],
             "ticket_url": render.staff_ticket_url(e.originator_id),
-            "priority": ticket.priority,
+            "priority": render.priority_word(ticket.priority),
         }
 
     # -- handlers --------------------------------------------------------------
@@ -519,6 +533,15 @@ class EmailNotificationProjection(Projection):
             },
         )
 
+    @handles(Ticket.FollowUpOpened)
+    def follow_up_opened(
+        self, e: Ticket.FollowUpOpened, position: int, session: ProjectionSession
+    ) -> None:
+        """A rating of 1 or 2: alert the rated department at once."""
+        from tickets.mail.followup_alerts import dissatisfied_alert
+
+        dissatisfied_alert(self, e, position, session)
+
     @handles(Ticket.CustomerReplied)
     def customer_replied(
         self, e: Ticket.CustomerReplied, position: int, session: ProjectionSession
@@ -570,7 +593,6 @@ def _claim(row_id: int, now: datetime) -> EmailNotification | None:
 
 
 def _message(row: EmailNotification) -> EmailMultiAlternatives:
-    language = render.language_for(row.recipient)
     text, html = row.text, row.html
     headers = {
         "Message-ID": row.message_id,
@@ -583,6 +605,7 @@ def _message(row: EmailNotification) -> EmailMultiAlternatives:
     if row.audience == CUSTOMER:
         path = customer_link_for_mail(row.ticket_id)
         link = render.public_url(path) if path else None
+        language = render.ticket_language(row.ticket_id)
         text, html = render.insert_customer_link(text, html, link, language=language)
         if row.reply_to:
             reply_to = [row.reply_to]

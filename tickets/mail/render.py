@@ -8,16 +8,19 @@ and the sender puts the link (or "ask us for a new link") in its place
 (:func:`insert_customer_link`). The database alone never gives a link
 away.
 
-Every text is rendered in the recipient's language (:func:`language_for`:
-the site language for now; a per-user or per-customer language plugs in
-there).
+Every text is rendered in the recipient's language: a customer's is the
+ticket's (chosen when it was opened, :func:`customer_language`), a staff
+member's is the one they chose under "My settings"
+(:func:`staff_language`); either falls back to ``LANGUAGE_CODE``. Times
+are written in that language too (:func:`local_time`).
 """
 
 from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,16 +28,76 @@ from uuid import UUID
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import translation
+from django.utils import dateformat, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, pgettext
+
+from tickets import languages
 
 #: The customer link's place in a stored customer email.
 LINK_MARKER = re.compile(r"\[\[baton-link:([a-z_]+):(\d+)\]\]")
 
 
-def language_for(recipient: str) -> str:
-    """The language of the emails ``recipient`` gets (one place to plug
-    per-user or per-customer languages in)."""
-    return str(settings.LANGUAGE_CODE)
+def default_language() -> str:
+    return languages.default_language()
+
+
+def customer_language(ticket_language: str | None) -> str:
+    """The language of a customer's emails: the ticket's (as of the event
+    being notified), else ``LANGUAGE_CODE`` (tickets.languages' rule)."""
+    return languages.customer_language(str(ticket_language or ""))
+
+
+def ticket_language(ticket_id: UUID) -> str:
+    """The language of the ticket's customer, from its summary (blank:
+    ``LANGUAGE_CODE``)."""
+    from tickets.models import TicketSummary
+
+    chosen = (
+        TicketSummary.objects.filter(ticket_id=ticket_id)
+        .values_list("language", flat=True)
+        .first()
+    )
+    return customer_language(chosen)
+
+
+def staff_languages(user_ids: Iterable[int | None]) -> dict[int, str]:
+    """The email language of each staff member (their "My settings"
+    choice, else ``LANGUAGE_CODE``), in one query."""
+    from tickets.models import NotificationSettings
+
+    ids = {i for i in user_ids if i is not None}
+    chosen = dict(
+        NotificationSettings.objects.filter(user_id__in=ids).values_list(
+            "user_id", "language"
+        )
+        if ids
+        else ()
+    )
+    return {i: languages.supported(chosen.get(i)) or default_language() for i in ids}
+
+
+def staff_language(user_id: int | None) -> str:
+    """The email language of one staff member (None: a shared department
+    address, which gets ``LANGUAGE_CODE``)."""
+    if user_id is None:
+        return default_language()
+    return staff_languages([user_id])[user_id]
+
+
+#: A ticket's priority as a reader of the email's language says it.
+PRIORITY_WORDS: dict[str, Promise] = {
+    "low": gettext_lazy("low"),
+    "normal": gettext_lazy("normal"),
+    "high": gettext_lazy("high"),
+    "urgent": gettext_lazy("urgent"),
+}
+
+
+def priority_word(priority: str) -> Promise | str:
+    """The priority, translated when the email is rendered (the code
+    itself for a priority this table does not know)."""
+    return PRIORITY_WORDS.get(priority, priority)
 
 
 def link_marker(kind: str, step: int = 0) -> str:
@@ -63,13 +126,34 @@ def zone(name: str) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo("UTC")
 
 
-def local_time(value: datetime | None, timezone_name: str) -> str:
+@dataclass(frozen=True)
+class LocalTime:
+    """An instant shown in a timezone, written in the language active when
+    it is turned into text (so a context built once renders in each
+    recipient's language): ``Tue 3 Mar 2026 14:00 (Europe/Paris)``,
+    ``2026年3月3日 星期二 14:00 (Europe/Paris)``."""
+
+    value: datetime
+    tz: zoneinfo.ZoneInfo
+
+    def __str__(self) -> str:
+        # Translators: a date format (Django's "date" filter letters), e.g.
+        # "Y年n月j日 D H:i". Keep it short: it is used in email sentences.
+        fmt = pgettext("email date and time", "D j M Y H:i")
+        text = dateformat.format(self.value.astimezone(self.tz), fmt)
+        return pgettext("time with its timezone", "%(time)s (%(zone)s)") % {
+            "time": text,
+            "zone": self.tz.key,
+        }
+
+
+def local_time(value: datetime | None, timezone_name: str) -> LocalTime | str:
     """``value`` in the named timezone, with the zone named: e.g.
-    ``Tue 3 Mar 2026 14:00 (Europe/Paris)``."""
+    ``Tue 3 Mar 2026 14:00 (Europe/Paris)`` in English (written in the
+    language active when it becomes text)."""
     if value is None:
         return ""
-    tz = zone(timezone_name)
-    return f"{value.astimezone(tz):%a %-d %b %Y %H:%M} ({tz.key})"
+    return LocalTime(value, zone(timezone_name))
 
 
 #: The longest subject Baton sends.

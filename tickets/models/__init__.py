@@ -10,6 +10,7 @@ from tickets.models.channels import (
     NotificationSettings,
 )
 from tickets.models.clocks import SLAClock
+from tickets.models.followups import FollowUp, FollowUpEntry
 from tickets.models.integrations import (
     ApiToken,
     CustomerAccess,
@@ -30,6 +31,8 @@ __all__ = [
     "Attachment",
     "CustomerAccess",
     "EmailNotification",
+    "FollowUp",
+    "FollowUpEntry",
     "Handoff",
     "IdempotencyRecord",
     "InboundEmail",

@@ -216,11 +216,11 @@ class NotificationSettings(models.Model):
     timezone = models.CharField(_("timezone"), max_length=64, blank=True, default="")
 
     class Meta:
-        verbose_name = _("notification settings")
-        verbose_name_plural = _("notification settings")
+        verbose_name = _("my settings")
+        verbose_name_plural = _("my settings")
 
     def __str__(self) -> str:
-        return f"Notifications of {self.user}"
+        return _("Settings of %(user)s") % {"user": self.user}
 
     @classmethod
     def switches(cls) -> tuple[str, ...]:

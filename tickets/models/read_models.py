@@ -9,6 +9,7 @@ order.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ProjectionTracking(models.Model):
@@ -26,6 +27,8 @@ class ProjectionTracking(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        verbose_name = _("projection position")
+        verbose_name_plural = _("projection positions")
         constraints = [
             models.UniqueConstraint(
                 fields=["projection", "application"],
@@ -221,8 +224,8 @@ class QueueTicket(TicketSummary):
 
     class Meta:
         proxy = True
-        verbose_name = "ticket in a queue"
-        verbose_name_plural = "Work queue"
+        verbose_name = _("ticket in a queue")
+        verbose_name_plural = _("work queue")
         permissions = [
             ("work_tickets", "Can work tickets: reply, hand off, resolve...")
         ]

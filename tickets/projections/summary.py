@@ -31,6 +31,7 @@ class TicketSummaryProjection(Projection):
                 customer_name=e.customer_name,
                 customer_contact=e.customer_contact,
                 customer_timezone=e.customer_timezone,
+                language=e.language,
                 channel=e.channel,
                 external_ref=e.external_ref,
                 scenario=e.scenario,
@@ -71,18 +72,16 @@ class TicketSummaryProjection(Projection):
         Ticket.SLABreached,
         Ticket.DisputeOpened,
         Ticket.DisputeDecided,
+        Ticket.FollowUpOpened,
+        Ticket.FollowUpAssigned,
+        Ticket.FollowUpNoteAdded,
+        Ticket.FollowUpCustomerContacted,
+        Ticket.FollowUpClosed,
+        Ticket.FollowUpReopened,
     )
     def touched(
         self,
-        e: Ticket.NoteAdded
-        | Ticket.ClockStarted
-        | Ticket.ClockPaused
-        | Ticket.ClockResumed
-        | Ticket.ClockStopped
-        | Ticket.SLAWarningIssued
-        | Ticket.SLABreached
-        | Ticket.DisputeOpened
-        | Ticket.DisputeDecided,
+        e: Any,
         position: int,
         session: ProjectionSession,
     ) -> None:

@@ -29,6 +29,7 @@ from departments.models import Department, Membership
 from departments.services import membership_create
 from sla.models import WEEKDAYS as WEEKDAY_FIELDS
 from sla.models import CalendarVersion, SLAPolicyVersion
+from sla.report_services import reports_generate
 from sla.services import calendar_version_create, policy_version_create, sla_sweep
 from tickets import clock, services
 from tickets.application import get_tickets_application
@@ -113,6 +114,9 @@ class Command(BaseCommand):
         # Read models the projector follows (scorecards) are caught up here
         # too, so the demo has something to show before it starts.
         catch_up(app, all_projections())
+        # A newcomer sees reports at once: the last complete week's (stored).
+        reports = reports_generate(catch_up_first=False)
+        self.stdout.write(f"Reports of the week of {reports[0].start}: {len(reports)}")
         self._credentials()
         self._customer_links()
         self._problem_links()
@@ -232,23 +236,10 @@ class Command(BaseCommand):
         )
 
     def _customer_links(self) -> None:
-        """New customer links for a few demo tickets (links are stored
-        hashed, so each run issues fresh ones; the old ones stop working)."""
-        from tickets.customer import customer_link_issue, customer_link_path
-        from tickets.models import TicketSummary
+        """Customer pages of live demo tickets (``sla.demo_links``)."""
+        from sla.demo_links import print_customer_links
 
-        port = os.environ.get("PORT", "8000")
-        self.stdout.write("Customer pages (demo links, new on every run):")
-        for ticket in TicketSummary.objects.exclude(status="closed").order_by(
-            "-handoff_count", "opened_at"
-        )[:3]:
-            token = customer_link_issue(
-                ticket_id=ticket.ticket_id, issued_by="demo loader"
-            )
-            self.stdout.write(
-                f"  http://127.0.0.1:{port}{customer_link_path(token)}  ({ticket.subject})"
-            )
-        self.stdout.write("")
+        print_customer_links(self.stdout, os.environ.get("PORT", "8000"))
 
     # -- SLA -----------------------------------------------------------------
 

@@ -8,16 +8,20 @@ from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sla.report_services import reports_generate_and_send
 from sla.scorecards import PERIODS
+from tickets.formatting import format_instant
 
 
 def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise CommandError(f"--start must be YYYY-MM-DD, not {text!r}.") from None
+        raise CommandError(
+            _("--start must be YYYY-MM-DD, not %(text)r.") % {"text": text}
+        ) from None
 
 
 class Command(BaseCommand):
@@ -51,14 +55,20 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         for report in run.reports:
             if report.sent_at:
-                status = f"sent {report.sent_at:%Y-%m-%d %H:%M} to {report.recipients}"
+                status = _("sent %(at)s to %(to)s") % {
+                    "at": format_instant(report.sent_at, "UTC"),
+                    "to": report.recipients,
+                }
             elif report.error:
-                status = f"NOT SENT: {report.error}"
+                status = _("NOT SENT: %(error)s") % {"error": report.error}
             else:
-                status = "not sent"
+                status = _("not sent")
             self.stdout.write(f"{report.title}: {status}")
         self.stdout.write(
-            f"{len(run.reports)} report(s), {run.sent} sent, {run.failed} failed."
+            _("%(reports)s report(s), %(sent)s sent, %(failed)s failed.")
+            % {"reports": len(run.reports), "sent": run.sent, "failed": run.failed}
         )
         if run.failed:
-            raise CommandError(f"{run.failed} report(s) could not be sent.")
+            raise CommandError(
+                _("%(failed)s report(s) could not be sent.") % {"failed": run.failed}
+            )
