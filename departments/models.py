@@ -35,8 +35,8 @@ class DepartmentQuerySet(models.QuerySet["Department"]):
 
 class Department(models.Model):
     class Kind(models.TextChoices):
-        FRONT_LINE = "front_line", "Front line (customer service)"
-        BACK_OFFICE = "back_office", "Back office"
+        FRONT_LINE = "front_line", _("Front line (customer service)")
+        BACK_OFFICE = "back_office", _("Back office")
 
     code = models.CharField(
         max_length=16,
@@ -82,8 +82,8 @@ class Department(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        AGENT = "agent", "Agent"
-        LEAD = "lead", "Lead"
+        AGENT = "agent", _("Agent")
+        LEAD = "lead", _("Lead")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"

@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from departments.models import Department, validate_timezone
 from departments.selectors import unknown_scenario_codes
@@ -380,8 +381,8 @@ class SLANotification(models.Model):
         related_name="+",
     )
     clock_id = models.UUIDField()
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    department = models.CharField(max_length=16)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    department = models.CharField(_("department"), max_length=16)
     due_at = models.DateTimeField()
     occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -542,10 +543,15 @@ class ScorecardReport(models.Model):
     as standalone HTML, plain text and CSV. Written once by
     ``sla.report_services.reports_generate``; never regenerated."""
 
-    period = models.CharField(max_length=5, choices=Scorecard.Period.choices)
+    period = models.CharField(
+        _("period"), max_length=5, choices=Scorecard.Period.choices
+    )
     start = models.DateField(help_text="First day of the period.")
     department = models.CharField(
-        max_length=16, blank=True, help_text="Blank: the service-team summary."
+        _("department"),
+        max_length=16,
+        blank=True,
+        help_text="Blank: the service-team summary.",
     )
     title = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -591,12 +597,15 @@ class ProblemLink(models.Model):
     (so the Problems view can show volumes before and after)."""
 
     scenario = models.CharField(max_length=64)
-    root_cause = models.CharField(max_length=16)
+    root_cause = models.CharField(_("root cause"), max_length=16)
     product_area = models.CharField(max_length=100, blank=True)
     title = models.CharField(max_length=200, blank=True)
     url = models.URLField(max_length=500, help_text="The issue in Product's tracker.")
     shipped_on = models.DateField(
-        null=True, blank=True, help_text="When the fix reached customers."
+        _("shipped on"),
+        null=True,
+        blank=True,
+        help_text="When the fix reached customers.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(

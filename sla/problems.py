@@ -31,6 +31,8 @@ from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext, gettext_lazy
+
 from sla.models import ProblemLink, ScorecardHandoff
 from sla.scorecards import compute_figures, figure_rows
 from tickets import clock
@@ -46,11 +48,11 @@ EFFECT_WEEKS = 4
 DEFAULT_WEEKS = 8
 
 ROOT_CAUSE_LABELS = {
-    RootCause.PRODUCT_DEFECT.value: "Product defect",
-    RootCause.PROCESS.value: "Process",
-    RootCause.POLICY.value: "Policy",
-    RootCause.CUSTOMER_ERROR.value: "Customer error",
-    RootCause.OTHER.value: "Other",
+    RootCause.PRODUCT_DEFECT.value: gettext_lazy("Product defect"),
+    RootCause.PROCESS.value: gettext_lazy("Process"),
+    RootCause.POLICY.value: gettext_lazy("Policy"),
+    RootCause.CUSTOMER_ERROR.value: gettext_lazy("Customer error"),
+    RootCause.OTHER.value: gettext_lazy("Other"),
 }
 
 _FACT_COLUMNS = (
@@ -78,11 +80,11 @@ class ProblemKey:
 
     @property
     def scenario_label(self) -> str:
-        return self.scenario or "(no scenario)"
+        return self.scenario or gettext("(no scenario)")
 
     @property
     def root_cause_label(self) -> str:
-        return ROOT_CAUSE_LABELS.get(self.root_cause, self.root_cause)
+        return str(ROOT_CAUSE_LABELS.get(self.root_cause, self.root_cause))
 
     @property
     def label(self) -> str:

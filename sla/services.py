@@ -327,25 +327,38 @@ def _sweep_abandoned(
 # ---------------------------------------------------------------------------
 
 
-def _recipients(department: str) -> list[str]:
+def _recipients(department: str) -> dict[str, list[str]]:
     """The department's mailbox and its members who keep SLA alerts on
-    (``NotificationSettings.sla_alert``)."""
+    (``NotificationSettings.sla_alert``), by the language they read (each
+    member's "My settings" choice; the mailbox: ``LANGUAGE_CODE``)."""
     from tickets.mail.notifications import department_members_wanting
+    from tickets.mail.render import staff_languages
 
-    emails = {r.address for r in department_members_wanting(department, "sla_alert")}
+    members = department_members_wanting(department, "sla_alert")
+    spoken = staff_languages(r.user_id for r in members)
+    by_language: dict[str, set[str]] = {}
+    for member in members:
+        language = (
+            spoken.get(member.user_id, settings.LANGUAGE_CODE)
+            if member.user_id is not None
+            else settings.LANGUAGE_CODE
+        )
+        by_language.setdefault(language, set()).add(member.address)
     shared = (
         Department.objects.filter(code=department)
         .values_list("email", flat=True)
         .first()
     )
     if shared:
-        emails.add(shared)
-    return sorted(emails)
+        by_language.setdefault(settings.LANGUAGE_CODE, set()).add(shared)
+    return {language: sorted(emails) for language, emails in by_language.items()}
 
 
-def _alert_text(row: SLANotification, subject_line: str) -> tuple[str, str]:
-    """The alert's subject and text: times in the department's timezone
-    (named) and UTC, and the link to the ticket page."""
+def _alert_text(
+    row: SLANotification, subject_line: str, language: str
+) -> tuple[str, str]:
+    """The alert's subject and text in ``language``: times in the
+    department's timezone (named) and UTC, and the link to the ticket page."""
     from tickets.mail.render import local_time, one_line, staff_ticket_url
 
     timezone_name = (
@@ -353,7 +366,7 @@ def _alert_text(row: SLANotification, subject_line: str) -> tuple[str, str]:
         .values_list("timezone", flat=True)
         .first()
     ) or "UTC"
-    with translation.override(settings.LANGUAGE_CODE):
+    with translation.override(language):
         if row.kind == SLANotification.Kind.BREACH:
             subject = gettext(
                 "[Baton] %(department)s: ticket breached its SLA: %(ticket)s"
@@ -416,8 +429,8 @@ def notification_send(*, position: int) -> bool:
     row = SLANotification.objects.get(position=position)
     ticket = TicketSummary.objects.filter(pk=row.ticket_id).first()
     subject_line = ticket.subject if ticket else str(row.ticket_id)
-    subject, text = _alert_text(row, subject_line)
-    recipients = _recipients(row.department)
+    groups = _recipients(row.department)
+    recipients = sorted(a for addresses in groups.values() for a in addresses)
     attempts = row.attempts + 1
     if not recipients:
         SLANotification.objects.filter(pk=row.pk).update(
@@ -429,13 +442,17 @@ def notification_send(*, position: int) -> bool:
         )
         return False
     try:
-        send_mail(
-            subject=subject,
-            message=text,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
-            connection=mail_connection(),
-        )
+        # One email per language read (usually one); a failure part-way
+        # sends the languages already done again on the retry.
+        for language, addresses in sorted(groups.items()):
+            subject, text = _alert_text(row, subject_line, language)
+            send_mail(
+                subject=subject,
+                message=text,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=addresses,
+                connection=mail_connection(),
+            )
     except Exception as error:
         SLANotification.objects.filter(pk=row.pk).update(
             attempts=attempts,

@@ -1,11 +1,12 @@
 import atexit
 
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class TicketsConfig(AppConfig):
     name = "tickets"
-    verbose_name = "Tickets"
+    verbose_name = gettext_lazy("Tickets")
 
     def ready(self) -> None:
         from tickets.application import set_tickets_application

@@ -144,6 +144,35 @@ def test_an_alert_links_the_ticket_and_names_the_departments_time(
     )
 
 
+def test_an_alert_reaches_each_reader_in_their_language(
+    org: helpers.Org, settings: Any
+) -> None:
+    """A member who reads Chinese gets the alert in Chinese; the mailbox and
+    the others get it in the site's language; each address once."""
+    from tickets.models import NotificationSettings
+
+    fin = org.departments["FIN"]
+    fin.email = "finance@example.com"
+    fin.save()
+    NotificationSettings.objects.create(user=org.leads["FIN"], language="zh-hans")
+    _breached_ticket(org)
+    with time_machine.travel(T0 + timedelta(hours=3), tick=False):
+        sla_services.sla_sweep()
+        sla_services.notifications_send_pending()
+    by_address = {address: m for m in mail.outbox for address in m.to}
+    assert sorted(by_address) == sorted(
+        ["fin_agent@example.com", "fin_lead@example.com", "finance@example.com"]
+    )
+    assert len(mail.outbox) == 2
+    chinese = by_address["fin_lead@example.com"]
+    assert chinese.subject != by_address["finance@example.com"].subject
+    assert "Refund not received" in chinese.subject
+    assert "Open the ticket" not in chinese.body
+    assert "Open the ticket" in by_address["fin_agent@example.com"].body
+    [row] = SLANotification.objects.all()
+    assert row.sent_at is not None and row.attempts == 1
+
+
 def test_an_at_risk_alert_links_the_ticket_and_names_the_departments_time(
     org: helpers.Org, settings: Any
 ) -> None:

@@ -100,7 +100,7 @@ class InboundEmail(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     size = models.PositiveBigIntegerField(default=0)
     outcome = models.CharField(
-        max_length=12, choices=Outcome.choices, default=Outcome.RECEIVED
+        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.RECEIVED
     )
     detail = models.TextField(blank=True)
     ticket_id = models.UUIDField(null=True, blank=True, db_index=True)
@@ -152,9 +152,9 @@ class EmailNotification(models.Model):
         SKIPPED = "skipped", _("Not sent")
 
     position = models.BigIntegerField()
-    kind = models.CharField(max_length=40)
+    kind = models.CharField(_("kind"), max_length=40)
     recipient = models.CharField(max_length=320)
-    audience = models.CharField(max_length=10, choices=Audience.choices)
+    audience = models.CharField(_("audience"), max_length=10, choices=Audience.choices)
     user_id = models.IntegerField(null=True, blank=True)
     ticket_id = models.UUIDField(db_index=True)
     message_id = models.CharField(max_length=255, unique=True)
@@ -165,7 +165,7 @@ class EmailNotification(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True)
     status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.PENDING
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(db_index=True)

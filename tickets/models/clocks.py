@@ -6,6 +6,7 @@ breached...) is decided in one place, :mod:`tickets.sla_clocks`."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models.read_models import Handoff, TicketSummary
 
@@ -41,9 +42,9 @@ class SLAClock(models.Model):
         blank=True,
         related_name="clocks",
     )
-    department = models.CharField(max_length=16)
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    state = models.CharField(max_length=16, choices=State.choices)
+    department = models.CharField(_("department"), max_length=16)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices)
     started_at = models.DateTimeField()
     due_at = models.DateTimeField()
     warn_at = models.DateTimeField()

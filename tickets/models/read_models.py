@@ -53,13 +53,13 @@ class TicketSummary(models.Model):
     #: The customer's language (a code of settings.LANGUAGES), chosen when
     #: the ticket was opened; blank: the settings' default.
     language = models.CharField(max_length=16, blank=True, default="")
-    channel = models.CharField(max_length=16)
+    channel = models.CharField(_("channel"), max_length=16)
     external_ref = models.CharField(max_length=128, blank=True, db_index=True)
     scenario = models.CharField(max_length=64, blank=True, db_index=True)
-    priority = models.CharField(max_length=8)
-    status = models.CharField(max_length=10)
+    priority = models.CharField(_("priority"), max_length=8)
+    status = models.CharField(_("status"), max_length=10)
     front_line = models.CharField(max_length=16)
-    owner = models.CharField(max_length=16)
+    owner = models.CharField(_("owning department"), max_length=16)
     owner_name = models.CharField(max_length=100)
     owner_since = models.DateTimeField()
     current_stint_id = models.UUIDField(null=True, blank=True)
@@ -135,9 +135,9 @@ class Handoff(models.Model):
         db_constraint=False,
         related_name="handoffs",
     )
-    kind = models.CharField(max_length=8, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     from_department = models.CharField(max_length=16, blank=True)
-    department = models.CharField(max_length=16, db_index=True)
+    department = models.CharField(_("department"), max_length=16, db_index=True)
     department_name = models.CharField(max_length=100)
     reason = models.TextField(
         blank=True, help_text="Internal: never shown to customers."
@@ -145,7 +145,9 @@ class Handoff(models.Model):
     started_at = models.DateTimeField()
     started_position = models.BigIntegerField()
     first_response_at = models.DateTimeField(null=True, blank=True)
-    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, blank=True
+    )
     outcome_at = models.DateTimeField(null=True, blank=True)
     outcome_position = models.BigIntegerField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
