@@ -6,7 +6,6 @@ department's scorecard, per scenario.
 
 from __future__ import annotations
 
-import threading
 from datetime import date, timedelta
 from typing import Any
 from uuid import UUID
@@ -18,6 +17,7 @@ from sla import services as sla_services
 from sla.models import Scorecard, ScorecardHandoff
 from sla.selectors import ScorecardPeriod, scorecard_drilldown
 from tests.helpers import Org, event_count, open_ticket, stored_events
+from tests.sla.concurrent import concurrent_sweeps
 from tests.sla.conftest import H, z
 from tickets import services
 from tickets.application import get_tickets_application
@@ -195,25 +195,7 @@ def test_two_concurrent_sweeps_abandon_each_ticket_once(
         )
     tickets = [waiting_with_finance(abandon_org, at) for _ in range(6)]
     later = z("2026-03-06 00:00")
-    barrier = threading.Barrier(2)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(sla_services.sla_sweep(now=later))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = concurrent_sweeps(later)
     assert sum(r.abandoned for r in results) == 6
     closed = [e for e in stored_events() if isinstance(e, Ticket.Closed)]
     assert sorted(str(e.originator_id) for e in closed) == sorted(map(str, tickets))

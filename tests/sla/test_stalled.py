@@ -8,7 +8,6 @@ and 05:00-10:00 UTC) and allows 8 business hours without public activity.
 
 from __future__ import annotations
 
-import threading
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -21,6 +20,7 @@ from sla import services as sla_services
 from sla.models import ScorecardHandoff, SLANotification
 from sla.selectors import ScorecardPeriod, scorecard_drilldown
 from tests.helpers import Org, open_ticket, stored_events
+from tests.sla.concurrent import concurrent_sweeps
 from tests.sla.conftest import H, z
 from tickets import services
 from tickets.application import get_tickets_application
@@ -213,25 +213,7 @@ def test_two_concurrent_sweeps_record_one_stall_per_stint(
         )
     tickets = [to_finance(stall_org, at) for _ in range(6)]
     later = z("2026-03-03 03:00")
-    barrier = threading.Barrier(2)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(sla_services.sla_sweep(now=later))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    results = concurrent_sweeps(later)
     assert sum(r.stalls for r in results) == 6
     recorded = [e for e in stored_events() if isinstance(e, Ticket.StintStalled)]
     assert sorted(str(e.originator_id) for e in recorded) == sorted(map(str, tickets))

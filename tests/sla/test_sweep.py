@@ -3,9 +3,7 @@ running at once against the same due clocks."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 import time_machine
@@ -13,6 +11,7 @@ from django.db import connection
 
 from sla import services as sla_services
 from tests import helpers
+from tests.sla.concurrent import concurrent_sweeps
 from tickets import services
 from tickets.domain import Ticket
 from tickets.models import SLAClock
@@ -48,26 +47,7 @@ def test_two_concurrent_sweeps_record_exactly_one_breach_per_clock() -> None:
     due = set(SLAClock.objects.filter(department="FIN").values_list("id", flat=True))
     assert len(due) == 12
     later = T0 + timedelta(hours=3)
-    barrier = threading.Barrier(2)
-    results: list[Any] = []
-    errors: list[BaseException] = []
-
-    def sweep() -> None:
-        try:
-            barrier.wait(timeout=10)
-            results.append(sla_services.sla_sweep(now=later))
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-
-    assert errors == []
+    results = concurrent_sweeps(later)
     assert sum(r.breaches for r in results) == 12
     breaches = [e for e in helpers.stored_events() if isinstance(e, Ticket.SLABreached)]
     assert sorted(str(e.clock_id) for e in breaches) == sorted(str(c) for c in due)
