@@ -10,19 +10,18 @@ import zoneinfo
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID
 
 import pytest
 import time_machine
 from django.contrib import admin
 from django.contrib.auth.models import User
-from django.test import Client
 from django.urls import NoReverseMatch, reverse
 
 from departments.models import Department, Membership
 from departments.services import membership_create
 from sla import services as sla_services
 from tests.helpers import Org, event_count, make_user, open_ticket
+from tests.tickets.test_admin_queue import login, to_finance
 from tickets import services
 from tickets.admin.queue import countdown
 from tickets.formatting import format_instant
@@ -55,23 +54,6 @@ def sla_org(org: Org) -> Org:
                 response_high=timedelta(hours=1),
             )
     return org
-
-
-def login(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def to_finance(org: Org, **fields: Any) -> UUID:
-    tid = open_ticket(org, **fields)
-    services.ticket_hand_off(
-        principal=org.agent("CS"),
-        ticket_id=tid,
-        to_department="FIN",
-        reason="Refund approval",
-    )
-    return tid
 
 
 def fresh(user: User) -> User:
